@@ -1,0 +1,31 @@
+package io.qalora.job;
+
+import io.qalora.lora.Metrics;
+import io.qalora.quant.QuantStats;
+
+/**
+ * What a succeeded job produced, besides the merged layer and adapter files.
+ *
+ * @param quantization error of quantizing the LoRA factors and the merged weights
+ * @param evaluation the deployed layer against the alternatives, on the validation set (or the training set)
+ * @param mergedLayer how the merged layer is quantized
+ * @param provenance where the result came from
+ */
+public record JobResult(Quantization quantization, Evaluation evaluation, MergedLayer mergedLayer,
+        Provenance provenance) {
+
+    public record Quantization(QuantStats loraFactors, QuantStats mergedWeights) {
+    }
+
+    /** {@code dataset} is "validation" or "training"; {@code ptqBaseline} only with compareWithPtq. */
+    public record Evaluation(String dataset, Metrics fullPrecision, Metrics quantized, Metrics baseOnly,
+            Metrics ptqBaseline) {
+    }
+
+    public record MergedLayer(int bits, int groupSize, boolean symmetric, int inFeatures, int outFeatures) {
+    }
+
+    public record Provenance(String engineVersion, long seed, String layerSha256, String trainingDatasetSha256,
+            String validationDatasetSha256, double durationSeconds, long steps, int blasThreads) {
+    }
+}
