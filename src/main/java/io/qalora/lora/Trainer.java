@@ -107,7 +107,7 @@ public final class Trainer {
                     step++;
                     lossSum += loss * size;
                     double seconds = (System.nanoTime() - stepStart) / 1e9;
-                    listener.onStep(new TrainingListener.StepEvent(step, totalSteps, epoch + 1, loss,
+                    listener.onStep(new TrainingListener.StepEvent(step, totalSteps, epoch + 1, loss, size,
                             size / seconds, seconds, quantize));
                 }
                 epochLosses[epoch] = lossSum / n;

@@ -30,11 +30,12 @@ public interface TrainingListener {
      * @param totalSteps steps of the whole run
      * @param epoch the current epoch, from 1
      * @param loss the batch loss before this step's update
+     * @param samples rows in this step's batch
      * @param samplesPerSecond rows of this batch divided by the step's wall time
      * @param stepSeconds the step's wall time
      * @param quantizationActive whether this step fake-quantized (false during warmup)
      */
-    record StepEvent(long step, long totalSteps, int epoch, double loss, double samplesPerSecond,
+    record StepEvent(long step, long totalSteps, int epoch, double loss, int samples, double samplesPerSecond,
             double stepSeconds, boolean quantizationActive) {
     }
 

@@ -1,0 +1,117 @@
+package io.qalora.api;
+
+import io.qalora.job.JobResult;
+import io.qalora.lora.Metrics;
+import io.qalora.quant.QuantStats;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.media.Schema.RequiredMode;
+
+@Schema(name = "JobResult", description = "What a succeeded job produced besides its files: the quantization "
+        + "error, an evaluation of the deployed layer against the alternatives, how the merged layer is "
+        + "quantized, and where the result came from.")
+record JobResultResponse(
+        @Schema(description = "The error quantization leaves.", requiredMode = RequiredMode.REQUIRED)
+        Quantization quantization,
+        @Schema(description = "Losses (and accuracy) of the layer variants.", requiredMode = RequiredMode.REQUIRED)
+        Evaluation evaluation,
+        @Schema(description = "How the merged layer is quantized.", requiredMode = RequiredMode.REQUIRED)
+        MergedLayerInfo mergedLayer,
+        @Schema(description = "The inputs and circumstances of the run.", requiredMode = RequiredMode.REQUIRED)
+        Provenance provenance) {
+
+    static JobResultResponse of(JobResult r) {
+        JobResult.Quantization q = r.quantization();
+        JobResult.Evaluation e = r.evaluation();
+        JobResult.MergedLayer m = r.mergedLayer();
+        JobResult.Provenance p = r.provenance();
+        return new JobResultResponse(
+                q == null ? null : new Quantization(QuantError.of(q.loraFactors()), QuantError.of(q.mergedWeights())),
+                e == null ? null : new Evaluation(e.dataset(), Fit.of(e.fullPrecision()), Fit.of(e.quantized()),
+                        Fit.of(e.baseOnly()), Fit.of(e.ptqBaseline())),
+                m == null ? null : new MergedLayerInfo(m.bits(), m.groupSize(), m.symmetric(), m.inFeatures(),
+                        m.outFeatures()),
+                p == null ? null : new Provenance(p.engineVersion(), p.seed(), p.layerSha256(),
+                        p.trainingDatasetSha256(), p.validationDatasetSha256(), p.durationSeconds(), p.steps(),
+                        p.blasThreads()));
+    }
+
+    @Schema(name = "QuantizationReport", description = "Quantization error of the LoRA factors and of the merged "
+            + "weights.")
+    record Quantization(
+            @Schema(description = "Over lora_A and lora_B, each quantized group-wise with the job's settings.")
+            QuantError loraFactors,
+            @Schema(description = "Over W' = W + s B A, the weight the merged layer deploys.")
+            QuantError mergedWeights) {
+    }
+
+    @Schema(name = "QuantizationError", description = "averageError = mean |v - fq(v)| and maxError = "
+            + "max |v - fq(v)| over all elements.")
+    record QuantError(
+            @Schema(description = "Mean absolute error.", example = "0.0041", requiredMode = RequiredMode.REQUIRED)
+            double averageError,
+            @Schema(description = "Largest absolute error.", example = "0.0123", requiredMode = RequiredMode.REQUIRED)
+            double maxError,
+            @Schema(description = "Quantization groups.", example = "4", requiredMode = RequiredMode.REQUIRED)
+            long numGroups,
+            @Schema(description = "Elements.", example = "8", requiredMode = RequiredMode.REQUIRED) long elements) {
+
+        static QuantError of(QuantStats s) {
+            return s == null ? null : new QuantError(s.averageError(), s.maxError(), s.numGroups(), s.elements());
+        }
+    }
+
+    @Schema(name = "EvaluationReport", description = "The layer variants on the evaluation set.")
+    record Evaluation(
+            @Schema(description = "\"validation\", or \"training\" when the job had no validation dataset.",
+                    example = "validation", requiredMode = RequiredMode.REQUIRED) String dataset,
+            @Schema(description = "Base layer plus the full-precision adapter.") Fit fullPrecision,
+            @Schema(description = "The deployed layer: merged and quantized.") Fit quantized,
+            @Schema(description = "The base layer alone.") Fit baseOnly,
+            @Schema(description = "Plain LoRA, merged, then quantized (only with compareWithPtq).") Fit ptqBaseline) {
+    }
+
+    @Schema(name = "Metrics", description = "Mean loss as in training (MSE or cross-entropy); accuracy of the "
+            + "arg-max output for classification.")
+    record Fit(
+            @Schema(description = "Mean loss; absent when it is not a finite number.", example = "0.0131")
+            Double loss,
+            @Schema(description = "Fraction of rows classified right (classification only).", example = "0.875")
+            Double accuracy) {
+
+        static Fit of(Metrics m) {
+            return m == null ? null : new Fit(Numbers.finite(m.loss()), Numbers.finite(m.accuracy()));
+        }
+    }
+
+    @Schema(name = "MergedLayerInfo", description = "The quantization of the merged layer.")
+    record MergedLayerInfo(
+            @Schema(description = "Bits per code.", example = "4", requiredMode = RequiredMode.REQUIRED) int bits,
+            @Schema(description = "Values per group.", example = "2", requiredMode = RequiredMode.REQUIRED)
+            int groupSize,
+            @Schema(description = "Symmetric quantization.", example = "false", requiredMode = RequiredMode.REQUIRED)
+            boolean symmetric,
+            @Schema(description = "Columns.", example = "4", requiredMode = RequiredMode.REQUIRED) int inFeatures,
+            @Schema(description = "Rows.", example = "2", requiredMode = RequiredMode.REQUIRED) int outFeatures) {
+    }
+
+    @Schema(name = "Provenance", description = "Where a result came from, so it can be reproduced and checked.")
+    record Provenance(
+            @Schema(description = "The engine's version.", example = "0.1.0") String engineVersion,
+            @Schema(description = "The seed the run used.", example = "42", requiredMode = RequiredMode.REQUIRED)
+            long seed,
+            @Schema(description = "SHA-256 of the layer file.",
+                    example = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08") String layerSha256,
+            @Schema(description = "SHA-256 of the training dataset file.",
+                    example = "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae")
+            String trainingDatasetSha256,
+            @Schema(description = "SHA-256 of the validation dataset file, if any.",
+                    example = "fcde2b2edba56bf408601fb721fe9b5c338d10ee429ea04fae5511b68fbf8fb9")
+            String validationDatasetSha256,
+            @Schema(description = "Wall-clock seconds of the run.", example = "3.2",
+                    requiredMode = RequiredMode.REQUIRED) double durationSeconds,
+            @Schema(description = "Optimizer steps taken.", example = "100", requiredMode = RequiredMode.REQUIRED)
+            long steps,
+            @Schema(description = "BLAS threads the run used.", example = "4", requiredMode = RequiredMode.REQUIRED)
+            int blasThreads) {
+    }
+}

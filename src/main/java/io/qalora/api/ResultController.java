@@ -1,0 +1,149 @@
+package io.qalora.api;
+
+import static org.springframework.http.MediaType.APPLICATION_JSON_VALUE;
+import static org.springframework.http.MediaType.APPLICATION_OCTET_STREAM_VALUE;
+
+import io.qalora.job.BlobRef;
+import io.qalora.job.BlobStore;
+import io.qalora.job.JobResult;
+import io.qalora.job.JobService;
+import io.qalora.job.QaLoraProperties;
+import io.qalora.job.StoredResult;
+import io.qalora.lora.SafetensorsExport;
+import io.qalora.tensor.SafetensorsReader;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.headers.Header;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.tags.Tag;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Map;
+import java.util.UUID;
+import org.springframework.core.io.Resource;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.context.request.WebRequest;
+
+@Tag(name = "Results",
+        description = "What a SUCCEEDED job produced: the report, the merged quantized layer, the adapter.")
+@RestController
+@RequestMapping("/v1/jobs/{id}")
+class ResultController {
+
+    private final JobService jobs;
+    private final BlobStore blobs;
+    private final long jsonMaxElements;
+
+    ResultController(JobService jobs, BlobStore blobs, QaLoraProperties properties) {
+        this.jobs = jobs;
+        this.blobs = blobs;
+        this.jsonMaxElements = properties.results().jsonMaxElements();
+    }
+
+    @Operation(operationId = "getJobResult", summary = "Get a job's result report",
+            description = "Quantization error, the evaluation of the deployed layer against full precision, the base "
+                    + "layer alone and (with compareWithPtq) LoRA followed by post-training quantization, the merged "
+                    + "layer's quantization, and provenance.")
+    @ApiResponse(responseCode = "200", description = "The report.")
+    @ApiResponse(responseCode = "400", description = "The id is not a UUID (`malformed-request`).")
+    @ApiResponse(responseCode = "404", description = "No such job (`not-found`).")
+    @ApiResponse(responseCode = "409", description = "The job has not SUCCEEDED (`conflict`).")
+    @GetMapping(path = "/result", produces = APPLICATION_JSON_VALUE)
+    JobResultResponse result(@Parameter(description = "The job's id.") @PathVariable UUID id) {
+        return JobResultResponse.of(jobs.result(id).result());
+    }
+
+    @Operation(operationId = "downloadMergedLayer", summary = "Download the merged quantized layer",
+            description = """
+                    The deployable layer W' = W + s B A, quantized group-wise. By default the safetensors file: \
+                    `weight.qcodes` (codes; 1, 2, 4 and 8 bits packed low bits first into U8 row by row, 3, 5, 6 and 7 \
+                    bits one U8 each, more bits I32), `weight.scales` and `weight.zeros` (F32 [out, groups]), `weight` \
+                    (the dequantized F32 [out, in]) and `bias`, with bits, group size, symmetry and packing in the \
+                    metadata; its ETag is its SHA-256, and `Range` requests are served. With `format=json`, the same \
+                    as JSON arrays with the codes unpacked, for layers of at most \
+                    `qalora.results.json-max-elements` weights.""")
+    @ApiResponse(responseCode = "200", description = "The merged layer.",
+            headers = @Header(name = "ETag", description = "The quoted SHA-256 of the file (safetensors only).",
+                    schema = @Schema(type = "string")),
+            content = {
+                    @Content(mediaType = APPLICATION_OCTET_STREAM_VALUE, schema = @Schema(type = "string",
+                            format = "binary")),
+                    @Content(mediaType = APPLICATION_JSON_VALUE,
+                            schema = @Schema(implementation = MergedLayerJson.class))})
+    @ApiResponse(responseCode = "304", description = "The client's copy (If-None-Match) is current.",
+            content = @Content)
+    @ApiResponse(responseCode = "400",
+            description = "An unknown format, or the id is not a UUID (`malformed-request`).")
+    @ApiResponse(responseCode = "404", description = "No such job (`not-found`).")
+    @ApiResponse(responseCode = "409", description = "The job has not SUCCEEDED (`conflict`).")
+    @ApiResponse(responseCode = "422", description = "`format=json` for a layer larger than "
+            + "`qalora.results.json-max-elements`; download the safetensors file (`result-too-large-for-json`).")
+    @GetMapping(path = "/merged", produces = {APPLICATION_OCTET_STREAM_VALUE, APPLICATION_JSON_VALUE})
+    ResponseEntity<Resource> merged(@Parameter(description = "The job's id.") @PathVariable UUID id,
+            @Parameter(description = "`safetensors` (the file) or `json`.",
+                    schema = @Schema(allowableValues = {"safetensors", "json"}, defaultValue = "safetensors"))
+            @RequestParam(defaultValue = "safetensors") String format,
+            WebRequest request) {
+        if (!format.equalsIgnoreCase("safetensors")) {
+            throw ProblemHandler.problem(ProblemType.MALFORMED_REQUEST,
+                    "format: must be 'safetensors' or 'json', was '" + format + "'", Map.of("field", "format"));
+        }
+        BlobRef merged = file(jobs.result(id).merged(), "merged layer", id);
+        return Downloads.of(blobs, merged, "job-" + id + "-merged.safetensors", request);
+    }
+
+    /** {@code ?format=json}, documented with {@link #merged}. */
+    @Operation(hidden = true)
+    @GetMapping(path = "/merged", params = "format=json", produces = APPLICATION_JSON_VALUE)
+    MergedLayerJson mergedJson(@PathVariable UUID id) throws IOException {
+        StoredResult stored = jobs.result(id);
+        BlobRef merged = file(stored.merged(), "merged layer", id);
+        JobResult.MergedLayer shape = stored.result().mergedLayer();
+        long elements = (long) shape.outFeatures() * shape.inFeatures();
+        if (elements > jsonMaxElements) {
+            throw ProblemHandler.problem(ProblemType.RESULT_TOO_LARGE_FOR_JSON, "the merged layer has " + elements
+                    + " weights (" + shape.outFeatures() + " x " + shape.inFeatures() + "), more than the "
+                    + jsonMaxElements + " served as JSON; download it as safetensors (format=safetensors)",
+                    Map.of("maxElements", jsonMaxElements));
+        }
+        try (InputStream in = blobs.open(merged)) {
+            return MergedLayerJson.of(SafetensorsExport.readMerged(SafetensorsReader.read(in)));
+        }
+    }
+
+    @Operation(operationId = "downloadAdapter", summary = "Download the trained adapter",
+            description = "A safetensors file with the LoRA factors `lora_A [r, in]` and `lora_B [out, r]` (F32) and "
+                    + "rank, alpha, scaling and the quantization settings in the metadata; its ETag is its SHA-256, "
+                    + "and `Range` requests are served.")
+    @ApiResponse(responseCode = "200", description = "The adapter file.",
+            headers = @Header(name = "ETag", description = "The quoted SHA-256 of the file.",
+                    schema = @Schema(type = "string")),
+            content = @Content(mediaType = APPLICATION_OCTET_STREAM_VALUE, schema = @Schema(type = "string",
+                    format = "binary")))
+    @ApiResponse(responseCode = "304", description = "The client's copy (If-None-Match) is current.",
+            content = @Content)
+    @ApiResponse(responseCode = "400", description = "The id is not a UUID (`malformed-request`).")
+    @ApiResponse(responseCode = "404", description = "No such job (`not-found`).")
+    @ApiResponse(responseCode = "409", description = "The job has not SUCCEEDED (`conflict`).")
+    @GetMapping(path = "/adapter", produces = APPLICATION_OCTET_STREAM_VALUE)
+    ResponseEntity<Resource> adapter(@Parameter(description = "The job's id.") @PathVariable UUID id,
+            WebRequest request) {
+        BlobRef adapter = file(jobs.result(id).adapter(), "adapter", id);
+        return Downloads.of(blobs, adapter, "job-" + id + "-adapter.safetensors", request);
+    }
+
+    /** A succeeded job always has both files, so a missing one is the server's fault (500), not the client's. */
+    private static BlobRef file(BlobRef blob, String what, UUID jobId) {
+        if (blob == null) {
+            throw new IllegalStateException("job " + jobId + " SUCCEEDED without a stored " + what);
+        }
+        return blob;
+    }
+}

@@ -1,0 +1,148 @@
+package io.qalora.lora;
+
+import io.qalora.quant.BitPacking;
+import io.qalora.quant.QuantSpec;
+import io.qalora.quant.QuantizedMatrix;
+import io.qalora.tensor.SafetensorsException;
+import io.qalora.tensor.SafetensorsFile;
+import io.qalora.tensor.SafetensorsRule;
+import io.qalora.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The service's own safetensors layouts of a merged quantized layer and of an adapter.
+ *
+ * <p>Merged layer: {@code weight.qcodes} (codes; with 1, 2, 4 or 8 bits packed low bits first
+ * into U8 row by row, shape {@code [out, ceil(in * bits / 8)]}; with 3, 5, 6 or 7 bits one U8
+ * per code; above 8 bits I32), {@code weight.scales} and {@code weight.zeros} (F32
+ * {@code [out, groups]}), {@code weight} (the dequantized F32 {@code [out, in]}) and {@code bias};
+ * the metadata names bits, group_size, symmetric, packing and the shape.
+ */
+public final class SafetensorsExport {
+
+    public static final String CODES = "weight.qcodes";
+    public static final String SCALES = "weight.scales";
+    public static final String ZEROS = "weight.zeros";
+    public static final String WEIGHT = "weight";
+    public static final String BIAS = "bias";
+
+    private SafetensorsExport() {
+    }
+
+    /** How codes of {@code bits} bits are laid out in {@code weight.qcodes}. */
+    public static String packing(int bits) {
+        if (BitPacking.packable(bits)) {
+            return bits == 8 ? "u8" : "u" + bits + "-lsb-first-per-row";
+        }
+        return bits < 8 ? "u8-unpacked" : "i32";
+    }
+
+    public static SafetensorsFile merged(MergedLayer layer, Map<String, String> extraMetadata) {
+        QuantizedMatrix q = layer.weight();
+        QuantSpec spec = q.spec();
+        int out = q.rows();
+        int in = q.cols();
+        List<Tensor> tensors = new ArrayList<>();
+        tensors.add(codes(q));
+        tensors.add(Tensor.f32(SCALES, new int[] {out, q.groupsPerRow()}, q.scales()));
+        tensors.add(Tensor.f32(ZEROS, new int[] {out, q.groupsPerRow()}, q.zeros()));
+        tensors.add(Tensor.f32(WEIGHT, new int[] {out, in}, q.dequantized()));
+        if (layer.bias() != null) {
+            tensors.add(Tensor.f32(BIAS, new int[] {out}, layer.bias()));
+        }
+        Map<String, String> metadata = new LinkedHashMap<>();
+        metadata.put("format", "qalora-merged/1");
+        metadata.put("bits", Integer.toString(spec.bits()));
+        metadata.put("group_size", Integer.toString(spec.groupSize()));
+        metadata.put("symmetric", Boolean.toString(spec.symmetric()));
+        metadata.put("packing", packing(spec.bits()));
+        metadata.put("in_features", Integer.toString(in));
+        metadata.put("out_features", Integer.toString(out));
+        metadata.putAll(extraMetadata);
+        return SafetensorsFile.of(metadata, tensors);
+    }
+
+    private static Tensor codes(QuantizedMatrix q) {
+        int bits = q.spec().bits();
+        int out = q.rows();
+        int in = q.cols();
+        if (BitPacking.packable(bits)) {
+            int rowBytes = BitPacking.packedLength(in, bits);
+            byte[] packed = new byte[out * rowBytes];
+            char[] row = new char[in];
+            for (int r = 0; r < out; r++) {
+                System.arraycopy(q.codes(), r * in, row, 0, in);
+                System.arraycopy(BitPacking.pack(row, bits), 0, packed, r * rowBytes, rowBytes);
+            }
+            return Tensor.u8(CODES, new int[] {out, rowBytes}, packed);
+        }
+        if (bits < 8) {
+            byte[] bytes = new byte[out * in];
+            for (int i = 0; i < bytes.length; i++) {
+                bytes[i] = (byte) q.codes()[i];
+            }
+            return Tensor.u8(CODES, new int[] {out, in}, bytes);
+        }
+        return Tensor.i32(CODES, new int[] {out, in}, q.codesAsInts());
+    }
+
+    /** Reads back what {@link #merged} wrote. */
+    public static MergedLayer readMerged(SafetensorsFile file) {
+        Map<String, String> m = file.metadata();
+        int bits = intMeta(m, "bits");
+        int in = intMeta(m, "in_features");
+        int out = intMeta(m, "out_features");
+        QuantSpec spec = new QuantSpec(bits, intMeta(m, "group_size"), Boolean.parseBoolean(m.get("symmetric")));
+        long[] raw = file.require(CODES).toLongArray();
+        char[] codes = new char[out * in];
+        if (BitPacking.packable(bits)) {
+            int rowBytes = BitPacking.packedLength(in, bits);
+            byte[] rowPacked = new byte[rowBytes];
+            for (int r = 0; r < out; r++) {
+                for (int b = 0; b < rowBytes; b++) {
+                    rowPacked[b] = (byte) raw[r * rowBytes + b];
+                }
+                System.arraycopy(BitPacking.unpack(rowPacked, bits, in), 0, codes, r * in, in);
+            }
+        } else {
+            for (int i = 0; i < codes.length; i++) {
+                codes[i] = (char) raw[i];
+            }
+        }
+        QuantizedMatrix q = new QuantizedMatrix(spec, out, in, codes, file.require(SCALES).toFloatArray(),
+                file.require(ZEROS).toFloatArray(), file.require(WEIGHT).toFloatArray());
+        return new MergedLayer(q, file.find(BIAS).map(Tensor::toFloatArray).orElse(null));
+    }
+
+    /** The adapter's factors {@code lora_A [r, in]} and {@code lora_B [out, r]}, with rank, alpha and scaling. */
+    public static SafetensorsFile adapter(QaLoraAdapter adapter) {
+        Map<String, String> metadata = new LinkedHashMap<>();
+        metadata.put("format", "qalora-adapter/1");
+        metadata.put("rank", Integer.toString(adapter.rank()));
+        metadata.put("alpha", Float.toString(adapter.alpha()));
+        metadata.put("scaling", Float.toString(adapter.scaling()));
+        metadata.put("rs_lora", Boolean.toString(adapter.rsLora()));
+        metadata.put("quantization_target", adapter.quantizationTarget().name());
+        metadata.put("bits", Integer.toString(adapter.quantizationBits()));
+        metadata.put("group_size", Integer.toString(adapter.groupSize()));
+        metadata.put("symmetric", Boolean.toString(adapter.quantSpec().symmetric()));
+        metadata.put("in_features", Integer.toString(adapter.inFeatures()));
+        metadata.put("out_features", Integer.toString(adapter.outFeatures()));
+        return SafetensorsFile.of(metadata, List.of(
+                Tensor.f32("lora_A", new int[] {adapter.rank(), adapter.inFeatures()}, adapter.loraA()),
+                Tensor.f32("lora_B", new int[] {adapter.outFeatures(), adapter.rank()}, adapter.loraB())));
+    }
+
+    private static int intMeta(Map<String, String> metadata, String key) {
+        String value = metadata.get(key);
+        try {
+            return Integer.parseInt(value);
+        } catch (NumberFormatException | NullPointerException e) {
+            throw new SafetensorsException(SafetensorsRule.BAD_METADATA, null,
+                    "metadata '" + key + "' must be an integer, was " + value);
+        }
+    }
+}

@@ -1,0 +1,211 @@
+package io.qalora.store;
+
+import static io.qalora.store.JdbcBlobStore.CHUNK_SIZE;
+import static io.qalora.store.StoreFixtures.randomBytes;
+import static io.qalora.store.StoreFixtures.sha256;
+import static io.qalora.store.StoreFixtures.trickle;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.qalora.job.BlobRef;
+import io.qalora.job.CorruptBlobException;
+import io.qalora.job.NotFoundException;
+import io.qalora.job.PayloadTooLargeException;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+
+/** What every {@link io.qalora.job.BlobStore} database must do; subclasses pick the database. */
+abstract class BlobStoreContract extends DatabaseTestSupport {
+
+    /** 3 MiB and a bit: a run of full chunks and a partial last one. */
+    private static final int MULTI_CHUNK_LENGTH = 3 * 1024 * 1024 + 12_345;
+    private static final int FULL_CHUNKS = MULTI_CHUNK_LENGTH / CHUNK_SIZE;
+    private static final int LAST_CHUNK = MULTI_CHUNK_LENGTH % CHUNK_SIZE;
+
+    private BlobRef writeInTransaction(byte[] bytes) {
+        return transactions.execute(tx -> blobs.write(trickle(bytes, 10_000), bytes.length));
+    }
+
+    private List<Integer> chunkLengths(UUID blobId) {
+        return jdbc.sql("SELECT data FROM blob_chunk WHERE blob_id = :id ORDER BY seq").param("id", blobId)
+                .query((rs, n) -> rs.getBytes(1).length).list();
+    }
+
+    @Test
+    void aMultiChunkStreamIsStoredInFixedSizeChunksAndReadsBackWithItsSha256() throws IOException {
+        byte[] data = randomBytes(MULTI_CHUNK_LENGTH, 1);
+
+        BlobRef ref = writeInTransaction(data);
+
+        assertThat(ref.sizeBytes()).isEqualTo(data.length);
+        assertThat(ref.sha256()).isEqualTo(sha256(data)).matches("[0-9a-f]{64}");
+        List<Integer> lengths = chunkLengths(ref.id());
+        assertThat(lengths).hasSize(FULL_CHUNKS + 1).endsWith(LAST_CHUNK);
+        assertThat(lengths.subList(0, FULL_CHUNKS)).containsOnly(CHUNK_SIZE);
+        try (InputStream in = blobs.open(ref)) {
+            byte[] head = new byte[3];
+            for (int i = 0; i < head.length; i++) {
+                head[i] = (byte) in.read();
+            }
+            assertThat(head).containsExactly(data[0], data[1], data[2]);
+            byte[] rest = in.readAllBytes();
+            assertThat(rest).hasSize(data.length - 3);
+            assertThat(rest).isEqualTo(java.util.Arrays.copyOfRange(data, 3, data.length));
+            assertThat(in.read()).isEqualTo(-1);
+        }
+    }
+
+    @Test
+    void aStreamOfExactlyOneChunkIsOneRow() throws IOException {
+        byte[] data = randomBytes(CHUNK_SIZE, 2);
+
+        BlobRef ref = writeInTransaction(data);
+
+        assertThat(chunkLengths(ref.id())).containsExactly(CHUNK_SIZE);
+        try (InputStream in = blobs.open(ref)) {
+            assertThat(in.readAllBytes()).isEqualTo(data);
+        }
+    }
+
+    @Test
+    void anEmptyStreamIsABlobWithoutChunks() throws IOException {
+        BlobRef ref = writeInTransaction(new byte[0]);
+
+        assertThat(ref.sizeBytes()).isZero();
+        assertThat(ref.sha256()).isEqualTo("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        assertThat(chunkLengths(ref.id())).isEmpty();
+        try (InputStream in = blobs.open(ref)) {
+            assertThat(in.read()).isEqualTo(-1);
+        }
+    }
+
+    @Test
+    void aStreamOfExactlyTheLimitIsAccepted() {
+        byte[] data = randomBytes(CHUNK_SIZE + 1, 3);
+
+        BlobRef ref = transactions.execute(tx -> blobs.write(new ByteArrayInputStream(data), data.length));
+
+        assertThat(ref.sizeBytes()).isEqualTo(data.length);
+    }
+
+    @Test
+    void aStreamOverTheLimitIsRefusedWithoutReadingItToTheEndAndTheRollbackLeavesNothing() {
+        long limit = 2L * CHUNK_SIZE + 100;
+        EndlessStream endless = new EndlessStream();
+
+        assertThatThrownBy(() -> transactions.executeWithoutResult(tx -> blobs.write(endless, limit)))
+                .isInstanceOfSatisfying(PayloadTooLargeException.class,
+                        e -> assertThat(e.limitBytes()).isEqualTo(limit));
+
+        assertThat(endless.delivered).isGreaterThan(limit).isLessThanOrEqualTo(limit + CHUNK_SIZE);
+        assertThat(count("blob")).isZero();
+        assertThat(count("blob_chunk")).isZero();
+    }
+
+    @Test
+    void aStreamOverTheLimitWithoutACallerTransactionLeavesNothingEither() {
+        byte[] data = randomBytes(2 * CHUNK_SIZE + 1, 4);
+
+        assertThatThrownBy(() -> blobs.write(new ByteArrayInputStream(data), 2 * CHUNK_SIZE))
+                .isInstanceOf(PayloadTooLargeException.class);
+
+        assertThat(count("blob")).isZero();
+        assertThat(count("blob_chunk")).isZero();
+    }
+
+    @Test
+    void aBlobWrittenInATransactionThatRollsBackLaterIsGone() {
+        byte[] data = randomBytes(CHUNK_SIZE + 5, 5);
+
+        BlobRef ref = transactions.execute(tx -> {
+            BlobRef written = blobs.write(new ByteArrayInputStream(data), data.length);
+            tx.setRollbackOnly();
+            return written;
+        });
+
+        assertThat(ref.sizeBytes()).isEqualTo(data.length);
+        assertThat(count("blob")).isZero();
+        assertThat(count("blob_chunk")).isZero();
+    }
+
+    @Test
+    void aChangedByteIsReportedAsCorruptionWhenTheLastChunkArrives() throws IOException {
+        byte[] data = randomBytes(MULTI_CHUNK_LENGTH, 6);
+        BlobRef ref = writeInTransaction(data);
+        byte[] tampered = java.util.Arrays.copyOfRange(data, CHUNK_SIZE, 2 * CHUNK_SIZE);
+        tampered[1000] ^= 0x01;
+        jdbc.sql("UPDATE blob_chunk SET data = :data WHERE blob_id = :id AND seq = 1").param("data", tampered)
+                .param("id", ref.id()).update();
+
+        try (InputStream in = blobs.open(ref)) {
+            byte[] firstChunks = in.readNBytes(FULL_CHUNKS * CHUNK_SIZE);
+            assertThat(firstChunks[CHUNK_SIZE + 1000]).isEqualTo(tampered[1000]);
+
+            assertThatThrownBy(in::read).isInstanceOf(CorruptBlobException.class)
+                    .hasMessageContaining(ref.id().toString()).hasMessageContaining("SHA-256");
+            assertThatThrownBy(in::read).as("stays failed").isInstanceOf(CorruptBlobException.class);
+        }
+    }
+
+    @Test
+    void aMissingChunkIsCorruption() throws IOException {
+        BlobRef ref = writeInTransaction(randomBytes(MULTI_CHUNK_LENGTH, 7));
+        jdbc.sql("DELETE FROM blob_chunk WHERE blob_id = :id AND seq = 2").param("id", ref.id()).update();
+
+        try (InputStream in = blobs.open(ref)) {
+            assertThat(in.readNBytes(2 * CHUNK_SIZE)).hasSize(2 * CHUNK_SIZE);
+            assertThatThrownBy(in::read).isInstanceOf(CorruptBlobException.class)
+                    .hasMessageContaining("chunk 2 is missing");
+        }
+    }
+
+    @Test
+    void aReferenceWithAnotherLengthOrHashIsCorruption() throws IOException {
+        byte[] data = randomBytes(1000, 8);
+        BlobRef ref = writeInTransaction(data);
+
+        try (InputStream in = blobs.open(new BlobRef(ref.id(), ref.sha256(), ref.sizeBytes() + 1))) {
+            assertThatThrownBy(in::readAllBytes).isInstanceOf(CorruptBlobException.class)
+                    .hasMessageContaining("1000 bytes instead of 1001");
+        }
+        try (InputStream in = blobs.open(new BlobRef(ref.id(), sha256(new byte[0]), ref.sizeBytes()))) {
+            assertThatThrownBy(in::readAllBytes).isInstanceOf(CorruptBlobException.class)
+                    .hasMessageContaining("SHA-256 " + ref.sha256());
+        }
+    }
+
+    @Test
+    void deleteRemovesTheBlobAndItsChunks() {
+        BlobRef kept = writeInTransaction(randomBytes(CHUNK_SIZE + 1, 9));
+        BlobRef deleted = writeInTransaction(randomBytes(CHUNK_SIZE + 1, 10));
+
+        blobs.delete(deleted.id());
+
+        assertThat(count("blob")).isOne();
+        assertThat(chunkLengths(deleted.id())).isEmpty();
+        assertThat(chunkLengths(kept.id())).hasSize(2);
+        assertThatThrownBy(() -> blobs.open(deleted)).isInstanceOf(NotFoundException.class);
+    }
+
+    /** Zeros forever, counting what was taken. */
+    private static final class EndlessStream extends InputStream {
+
+        long delivered;
+
+        @Override
+        public int read() {
+            delivered++;
+            return 0;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) {
+            delivered += len;
+            return len;
+        }
+    }
+}
