@@ -71,6 +71,7 @@ public class JobRunner {
             finish(job, owner, JobStatus.SUCCEEDED, null, trained, running, events, started);
         } catch (TrainingCancelledException e) {
             if (running.handBack.get() && !running.cancelled.get()) {
+                events.state(JobStatus.QUEUED, "handed back by " + owner);
                 events.flush();
                 jobs.release(job.id(), owner);
                 log.info("job {} handed back to the queue", job.id());

@@ -97,6 +97,39 @@ class MultiInstanceIntegrationTests {
     }
 
     @Test
+    void aStoppingInstanceHandsItsRunningJobBackForAnotherToFinish() {
+        String url = TestDatabases.postgresUrl();
+        ConfigurableApplicationContext first = start(url, true);
+        String[] ids = uploads(http(first));
+        Map<String, Object> request = new LinkedHashMap<>(smallJob(ids[0], ids[1], 3));
+        @SuppressWarnings("unchecked")
+        Map<String, Object> hp = new LinkedHashMap<>((Map<String, Object>) request.get("hyperparameters"));
+        hp.put("epochs", 3000);
+        request.put("hyperparameters", hp);
+        String id = http(first).postJson("/v1/jobs", request).json().get("id").asString();
+        Http api = http(first);
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+                .until(() -> api.get("/v1/jobs/" + id).json().get("progress").get("step").asLong() > 0);
+        JobRepository jobs = start(url, false).getBean(JobRepository.class);
+        first.close();
+        Job handedBack = jobs.find(UUID.fromString(id)).orElseThrow();
+        assertThat(handedBack.status()).isEqualTo(io.qalora.job.JobStatus.QUEUED);
+        assertThat(handedBack.error()).isNull();
+
+        ConfigurableApplicationContext second = start(url, true);
+        Http http = http(second);
+        await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200))
+                .until(() -> http.get("/v1/jobs/" + id).json().get("status").asString().equals("SUCCEEDED"));
+        List<String> states = new ArrayList<>();
+        for (JsonNode e : http.get("/v1/jobs/" + id + "/events?after=0&limit=10000").json().get("data")) {
+            if (e.get("type").asString().equals("STATE")) {
+                states.add(e.get("message").asString().split(" ")[0]);
+            }
+        }
+        assertThat(states).containsExactly("QUEUED", "RUNNING", "QUEUED", "RUNNING", "SUCCEEDED");
+    }
+
+    @Test
     void aJobWhoseWorkerDiedIsRequeuedAndCompletes() {
         String url = TestDatabases.postgresUrl();
         ConfigurableApplicationContext apiOnly = start(url, false);
