@@ -3,6 +3,7 @@ package io.qalora.api;
 import io.qalora.job.HyperparameterRequest;
 import io.qalora.lora.QuantizationTarget;
 import io.qalora.lora.TrainingConfig.OptimizerKind;
+import io.qalora.quant.QuantizerKind;
 import io.swagger.v3.oas.annotations.media.Schema;
 import tools.jackson.databind.annotation.JsonDeserialize;
 
@@ -42,11 +43,15 @@ record HyperparameterSettings(
         Double maxGradNorm,
         @Schema(description = "Seed of every random choice (initialisation, shuffling); absent draws one, "
                 + "below 2^53, that the job reports.", example = "42")
-        @JsonDeserialize(using = StrictIntegers.Long.class) Long seed) {
+        @JsonDeserialize(using = StrictIntegers.Long.class) Long seed,
+        @Schema(description = "How the merged weight W + s B A is quantized for deployment: RTN (round to "
+                + "nearest, the spec's group quantizer) or GPTQ (Frantar et al. 2022, calibrated on the job's "
+                + "training inputs; groups along the input, no act-order, 1% damping). Default RTN.",
+                example = "RTN") QuantizerKind mergeQuantizer) {
 
     HyperparameterRequest toRequest() {
         return new HyperparameterRequest(rank, alpha, rsLora, quantizationBits, groupSize, symmetric,
                 quantizationTarget, quantizationEnabled, quantizationWarmupSteps, freezeBaseLayer, learningRate, epochs,
-                batchSize, optimizer, maxGradNorm, seed);
+                batchSize, optimizer, maxGradNorm, seed, mergeQuantizer);
     }
 }

@@ -7,6 +7,7 @@ import io.qalora.job.JobStatus;
 import io.qalora.job.Progress;
 import io.qalora.lora.QuantizationTarget;
 import io.qalora.lora.TrainingConfig.OptimizerKind;
+import io.qalora.quant.QuantizerKind;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.media.Schema.RequiredMode;
 import java.time.Instant;
@@ -106,13 +107,15 @@ record JobResponse(
             OptimizerKind optimizer,
             @Schema(description = "Gradient clipping norm; absent for none.", example = "1.0") Double maxGradNorm,
             @Schema(description = "The seed, below 2^53.", example = "42", requiredMode = RequiredMode.REQUIRED)
-            long seed) {
+            long seed,
+            @Schema(description = "How the merged weight is quantized: RTN or GPTQ.", example = "RTN",
+                    requiredMode = RequiredMode.REQUIRED) QuantizerKind mergeQuantizer) {
 
         static ResolvedHyperparameters of(Hyperparameters h) {
             return new ResolvedHyperparameters(h.rank(), h.alpha(), h.rsLora(), h.quantizationBits(), h.groupSize(),
                     h.symmetric(), h.quantizationTarget(), h.quantizationEnabled(), h.quantizationWarmupSteps(),
                     h.freezeBaseLayer(), h.learningRate(), h.epochs(), h.batchSize(), h.optimizer(), h.maxGradNorm(),
-                    h.seed());
+                    h.seed(), h.mergeQuantizer());
         }
     }
 }

@@ -3,6 +3,7 @@ package io.qalora.api;
 import io.qalora.job.JobResult;
 import io.qalora.lora.Metrics;
 import io.qalora.quant.QuantStats;
+import io.qalora.quant.QuantizerKind;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.media.Schema.RequiredMode;
 
@@ -27,9 +28,9 @@ record JobResultResponse(
         return new JobResultResponse(
                 q == null ? null : new Quantization(QuantError.of(q.loraFactors()), QuantError.of(q.mergedWeights())),
                 e == null ? null : new Evaluation(e.dataset(), Fit.of(e.fullPrecision()), Fit.of(e.quantized()),
-                        Fit.of(e.baseOnly()), Fit.of(e.ptqBaseline())),
+                        Fit.of(e.baseOnly()), Fit.of(e.ptqBaseline()), Fit.of(e.ptqGptqBaseline()), e.best()),
                 m == null ? null : new MergedLayerInfo(m.bits(), m.groupSize(), m.symmetric(), m.inFeatures(),
-                        m.outFeatures()),
+                        m.outFeatures(), m.quantizer()),
                 p == null ? null : new Provenance(p.engineVersion(), p.seed(), p.layerSha256(),
                         p.trainingDatasetSha256(), p.validationDatasetSha256(), p.durationSeconds(), p.steps(),
                         p.blasThreads()));
@@ -67,7 +68,13 @@ record JobResultResponse(
             @Schema(description = "Base layer plus the full-precision adapter.") Fit fullPrecision,
             @Schema(description = "The deployed layer: merged and quantized.") Fit quantized,
             @Schema(description = "The base layer alone.") Fit baseOnly,
-            @Schema(description = "Plain LoRA, merged, then quantized (only with compareWithPtq).") Fit ptqBaseline) {
+            @Schema(description = "Plain LoRA trained with the same settings and seed, merged, then quantized "
+                    + "round-to-nearest: LoRA->RTN (only with compareWithPtq).") Fit ptqBaseline,
+            @Schema(description = "The same plain LoRA merged and quantized with GPTQ on the training inputs: "
+                    + "LoRA->GPTQ (only with compareWithPtq).") Fit ptqGptqBaseline,
+            @Schema(description = "Which of baseOnly, ptqBaseline, ptqGptqBaseline and quantized (the job's "
+                    + "deployed layer) has the lowest loss (only with compareWithPtq).", example = "quantized")
+            String best) {
     }
 
     @Schema(name = "Metrics", description = "Mean loss as in training (MSE or cross-entropy); accuracy of the "
@@ -91,7 +98,9 @@ record JobResultResponse(
             @Schema(description = "Symmetric quantization.", example = "false", requiredMode = RequiredMode.REQUIRED)
             boolean symmetric,
             @Schema(description = "Columns.", example = "4", requiredMode = RequiredMode.REQUIRED) int inFeatures,
-            @Schema(description = "Rows.", example = "2", requiredMode = RequiredMode.REQUIRED) int outFeatures) {
+            @Schema(description = "Rows.", example = "2", requiredMode = RequiredMode.REQUIRED) int outFeatures,
+            @Schema(description = "How the merged weights were quantized: RTN or GPTQ.", example = "RTN")
+            QuantizerKind quantizer) {
     }
 
     @Schema(name = "Provenance", description = "Where a result came from, so it can be reproduced and checked.")

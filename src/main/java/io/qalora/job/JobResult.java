@@ -2,6 +2,7 @@ package io.qalora.job;
 
 import io.qalora.lora.Metrics;
 import io.qalora.quant.QuantStats;
+import io.qalora.quant.QuantizerKind;
 
 /**
  * What a succeeded job produced, besides the merged layer and adapter files.
@@ -17,12 +18,19 @@ public record JobResult(Quantization quantization, Evaluation evaluation, Merged
     public record Quantization(QuantStats loraFactors, QuantStats mergedWeights) {
     }
 
-    /** {@code dataset} is "validation" or "training"; {@code ptqBaseline} only with compareWithPtq. */
+    /**
+     * {@code dataset} is "validation" or "training". Only with compareWithPtq: {@code ptqBaseline}
+     * (plain LoRA, merged, RTN), {@code ptqGptqBaseline} (the same merged with GPTQ) and
+     * {@code best}, the lowest loss among baseOnly, ptqBaseline, ptqGptqBaseline and quantized
+     * (the job's deployed layer).
+     */
     public record Evaluation(String dataset, Metrics fullPrecision, Metrics quantized, Metrics baseOnly,
-            Metrics ptqBaseline) {
+            Metrics ptqBaseline, Metrics ptqGptqBaseline, String best) {
     }
 
-    public record MergedLayer(int bits, int groupSize, boolean symmetric, int inFeatures, int outFeatures) {
+    /** {@code quantizer} is how the merged weights were quantized; null in results from before it existed. */
+    public record MergedLayer(int bits, int groupSize, boolean symmetric, int inFeatures, int outFeatures,
+            QuantizerKind quantizer) {
     }
 
     public record Provenance(String engineVersion, long seed, String layerSha256, String trainingDatasetSha256,

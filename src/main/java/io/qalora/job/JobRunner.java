@@ -15,6 +15,7 @@ import io.qalora.lora.TrainingCancelledException;
 import io.qalora.lora.TrainingConfig;
 import io.qalora.lora.TrainingDivergedException;
 import io.qalora.lora.TrainingResult;
+import io.qalora.quant.QuantizerKind;
 import io.qalora.tensor.DenseLayer;
 import io.qalora.tensor.SafetensorsException;
 import io.qalora.tensor.SafetensorsWriter;
@@ -26,7 +27,9 @@ import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.dao.DataAccessException;
 import org.springframework.stereotype.Component;
+import org.springframework.transaction.TransactionException;
 import org.springframework.transaction.support.TransactionOperations;
 
 /**
@@ -81,6 +84,14 @@ public class JobRunner {
             }
         } catch (TrainingDivergedException e) {
             fail(job, owner, "TRAINING_DIVERGED", e, running, events, started);
+        } catch (DataAccessException | TransactionException e) {
+            // The database, not the job, failed: give the job back, or let its lease expire.
+            log.warn("job {} interrupted by a database error; it returns to the queue: {}", job.id(), e.toString());
+            try {
+                jobs.release(job.id(), owner);
+            } catch (DataAccessException | TransactionException stillDown) {
+                log.warn("job {} could not be handed back; its lease will expire", job.id());
+            }
         } catch (InvalidParameterException | SafetensorsException e) {
             fail(job, owner, "INVALID_INPUT", e, running, events, started);
         } catch (CorruptBlobException e) {
@@ -108,31 +119,58 @@ public class JobRunner {
         TrainingResult result = trainer.train(base, training, config, new ProgressListener(running, events, metrics));
         try (QaLoraAdapter adapter = result.adapter()) {
             running.trainLoss = result.finalLoss();
-            Evaluation evaluation = Evaluator.evaluate(adapter, base, evaluationData);
-            if (job.compareWithPtq()) {
-                events.note("training the LoRA+PTQ baseline: the same run without quantization");
-                Metrics ptq = Evaluator.ptqBaseline(trainer, base, training, evaluationData, config,
-                        new ProgressListener.CancelOnly(running));
-                evaluation = evaluation.withPtqBaseline(ptq);
+            Calibration calibration = Calibration.of(training, hp.seed());
+            if (hp.mergeQuantizer().needsCalibration()) {
+                events.note("merging with " + hp.mergeQuantizer() + " calibrated on " + calibration.rows()
+                        + " training rows");
             }
-            MergedLayer merged = adapter.mergeToOriginalLayer();
+            MergedLayer merged = adapter.mergeToOriginalLayer(hp.mergeQuantizer(), calibration.inputs(),
+                    calibration.rows());
+            Evaluation evaluation = Evaluator.evaluate(adapter, merged, base, evaluationData);
+            Metrics rtn = null;
+            Metrics gptq = null;
+            String best = null;
+            if (job.compareWithPtq()) {
+                events.note("training the LoRA+PTQ baselines: the same run without quantization, merged with RTN and GPTQ");
+                try {
+                    TrainingResult plain = trainer.train(base, training,
+                            config.toBuilder().quantizationEnabled(false).build(), new ProgressListener.CancelOnly(running));
+                    try (QaLoraAdapter lora = plain.adapter()) {
+                        rtn = Evaluator.evaluate(lora.mergeToOriginalLayer().toDenseLayer(), evaluationData);
+                        gptq = Evaluator.evaluate(lora.mergeToOriginalLayer(QuantizerKind.GPTQ, calibration.inputs(),
+                                calibration.rows()).toDenseLayer(), evaluationData);
+                    }
+                } catch (TrainingDivergedException e) {
+                    events.note("the LoRA+PTQ baseline diverged, so the comparison has no baseline: " + e.getMessage());
+                }
+                best = lowestLoss(Map.of("baseOnly", evaluation.baseOnly(), "ptqBaseline", rtn,
+                        "ptqGptqBaseline", gptq, "quantized", evaluation.quantized()));
+            }
             var mergedStats = merged.weight().stats(adapter.mergedWeight());
             metrics.mergedQuantizationError(hp.quantizationBits(), mergedStats.averageError());
             JobResult report = new JobResult(
                     new JobResult.Quantization(adapter.loraFactorStats(), mergedStats),
                     new JobResult.Evaluation(validationInfo == null ? "training" : "validation",
-                            evaluation.fullPrecision(), evaluation.quantized(), evaluation.baseOnly(),
-                            evaluation.ptqBaseline()),
+                            evaluation.fullPrecision(), evaluation.quantized(), evaluation.baseOnly(), rtn, gptq, best),
                     new JobResult.MergedLayer(hp.quantizationBits(), hp.groupSize(), hp.symmetric(), base.inFeatures(),
-                            base.outFeatures()),
+                            base.outFeatures(), hp.mergeQuantizer()),
                     new JobResult.Provenance(EngineInfo.VERSION, hp.seed(), layerInfo.blob().sha256(),
                             trainingInfo.blob().sha256(), validationInfo == null ? null : validationInfo.blob().sha256(),
                             (System.nanoTime() - trainingStart) / 1e9, result.steps(), NativeBlas.threads()));
             byte[] mergedFile = SafetensorsWriter.toBytes(SafetensorsExport.merged(merged,
-                    Map.of("job_id", job.id().toString(), "quantization_target", hp.quantizationTarget().name())));
+                    Map.of("job_id", job.id().toString(), "quantization_target", hp.quantizationTarget().name(),
+                            "quantizer", hp.mergeQuantizer().name())));
             byte[] adapterFile = SafetensorsWriter.toBytes(SafetensorsExport.adapter(adapter));
             return new Trained(report, mergedFile, adapterFile);
         }
+    }
+
+    /** The name of the entry with the lowest finite loss. */
+    static String lowestLoss(Map<String, Metrics> candidates) {
+        return candidates.entrySet().stream().filter(e -> e.getValue() != null && Double.isFinite(e.getValue().loss()))
+                .min(java.util.Comparator.comparingDouble((Map.Entry<String, Metrics> e) -> e.getValue().loss())
+                        .thenComparing(Map.Entry::getKey))
+                .map(Map.Entry::getKey).orElse(null);
     }
 
     private void fail(Job job, String owner, String code, Throwable e, RunningJob running, EventLog events,
@@ -143,7 +181,6 @@ public class JobRunner {
 
     private void finish(Job job, String owner, JobStatus status, JobError error, Trained result,
             RunningJob running, EventLog events, Instant started) {
-        events.state(status, error == null ? null : error.code() + ": " + error.message());
         events.flush();
         Double validationLoss = result == null || job.validationDatasetId() == null ? null
                 : result.report().evaluation().quantized().loss();
@@ -155,7 +192,9 @@ public class JobRunner {
                     blobs.write(new ByteArrayInputStream(result.adapterFile()), Long.MAX_VALUE));
             boolean finished = jobs.finish(job.id(), owner, status, error, running.trainLoss, validationLoss, stored,
                     clock.instant());
-            if (!finished) {
+            if (finished) {
+                events.finalState(status, error == null ? null : error.code() + ": " + error.message());
+            } else {
                 s.setRollbackOnly();
             }
             return finished;
@@ -196,12 +235,24 @@ public class JobRunner {
             add(JobEventType.NOTE, null, null, null, message);
         }
 
+        /** Writes what is pending; a database error is logged and the events wait for the next flush. */
         synchronized void flush() {
-            if (!pending.isEmpty()) {
+            lastFlush = System.nanoTime();
+            if (pending.isEmpty()) {
+                return;
+            }
+            try {
                 jobs.appendEvents(List.copyOf(pending));
                 pending.clear();
+            } catch (DataAccessException e) {
+                log.warn("events of job {} not written yet: {}", jobId, e.toString());
             }
-            lastFlush = System.nanoTime();
+        }
+
+        /** The terminal state event, written in the caller's transaction: it commits with the status or not at all. */
+        void finalState(JobStatus status, String detail) {
+            jobs.appendEvents(List.of(JobEvent.of(jobId, JobEventType.STATE, clock.instant(), null, null, null,
+                    detail == null ? status.name() : status.name() + " " + detail)));
         }
     }
 }

@@ -5,8 +5,8 @@ import java.time.Duration;
 
 /**
  * Feeds a running job's progress, events and metrics from the trainer, and carries its stop
- * signals. The loss curve keeps at most about {@value #MAX_STEP_EVENTS} step events per job:
- * every step of a short run, every n-th step (and the last) of a long one.
+ * signals. The loss curve keeps at most about {@value #MAX_STEP_EVENTS} step and as many epoch
+ * events per run: every one of a short run, every n-th (and the last) of a long one.
  */
 final class ProgressListener implements TrainingListener {
 
@@ -35,7 +35,10 @@ final class ProgressListener implements TrainingListener {
     @Override
     public void onEpoch(EpochEvent e) {
         running.trainLoss = e.meanLoss();
-        events.add(JobEventType.EPOCH, e.step(), e.epoch(), e.meanLoss(), null);
+        int stride = (int) Math.max(1, (e.epochs() + MAX_STEP_EVENTS - 1) / MAX_STEP_EVENTS);
+        if (e.epoch() % stride == 0 || e.epoch() == e.epochs()) {
+            events.add(JobEventType.EPOCH, e.step(), e.epoch(), e.meanLoss(), null);
+        }
     }
 
     @Override

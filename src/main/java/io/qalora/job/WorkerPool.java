@@ -99,6 +99,10 @@ public class WorkerPool implements SmartLifecycle {
                 jobs.release(job.id(), owner);
                 return;
             }
+            // A cancel may have landed between the claim and the flag's registration just above.
+            if (jobs.heartbeat(job.id(), owner, config.lease(), clock.instant(), null, null).cancelRequested()) {
+                run.cancelled.set(true);
+            }
             runner.run(job, owner, run);
         } finally {
             busy.decrementAndGet();
@@ -118,7 +122,8 @@ public class WorkerPool implements SmartLifecycle {
                 } else if (beat.cancelRequested()) {
                     run.cancelled.set(true);
                 }
-            } catch (RuntimeException e) {
+            } catch (Throwable e) {
+                // A periodic task that throws is never run again, so nothing may escape.
                 log.warn("heartbeat of job {} failed: {}", run.id, e.toString());
             }
         }
@@ -131,7 +136,7 @@ public class WorkerPool implements SmartLifecycle {
                 log.info("requeued or failed {} jobs whose lease expired: {}", ids.size(), ids);
                 signals.jobQueued();
             }
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
             log.warn("requeue of expired leases failed: {}", e.toString());
         }
     }

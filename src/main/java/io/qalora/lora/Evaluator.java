@@ -23,8 +23,13 @@ public final class Evaluator {
      * base layer, on {@code data}.
      */
     public static Evaluation evaluate(QaLoraAdapter adapter, DenseLayer originalBase, Dataset data) {
-        return new Evaluation(evaluate(adapter.mergedFullPrecision(), data),
-                evaluate(adapter.mergeToOriginalLayer().toDenseLayer(), data),
+        return evaluate(adapter, adapter.mergeToOriginalLayer(), originalBase, data);
+    }
+
+    /** As {@link #evaluate(QaLoraAdapter, DenseLayer, Dataset)}, with the deployed layer already merged. */
+    public static Evaluation evaluate(QaLoraAdapter adapter, MergedLayer deployed, DenseLayer originalBase,
+            Dataset data) {
+        return new Evaluation(evaluate(adapter.mergedFullPrecision(), data), evaluate(deployed.toDenseLayer(), data),
                 evaluate(originalBase, data), null);
     }
 

@@ -2,9 +2,11 @@ package io.qalora.lora;
 
 import static io.qalora.InvalidParameterException.require;
 
+import io.qalora.quant.GptqQuantizer;
 import io.qalora.quant.GroupQuantizer;
 import io.qalora.quant.QuantSpec;
 import io.qalora.quant.QuantStats;
+import io.qalora.quant.QuantizerKind;
 import io.qalora.tensor.DenseLayer;
 import java.util.ArrayList;
 import java.util.List;
@@ -249,6 +251,19 @@ public final class QaLoraAdapter implements AutoCloseable {
     public MergedLayer mergeToOriginalLayer() {
         float[] w = mergedWeight();
         return new MergedLayer(GroupQuantizer.quantize(w, out, in, quant), bias == null ? null : bias.clone());
+    }
+
+    /**
+     * The merged layer quantized by {@code quantizer}: RTN as {@link #mergeToOriginalLayer()}, or
+     * GPTQ (Frantar et al., 2022) calibrated on {@code calibration [samples, in]}, which uses the
+     * inputs' second moments to push each column's rounding error onto the columns not yet quantized.
+     */
+    public MergedLayer mergeToOriginalLayer(QuantizerKind quantizer, float[] calibration, int samples) {
+        if (quantizer == QuantizerKind.RTN) {
+            return mergeToOriginalLayer();
+        }
+        var gptq = GptqQuantizer.quantize(mergedWeight(), out, in, calibration, samples, quant);
+        return new MergedLayer(gptq.matrix(), bias == null ? null : bias.clone());
     }
 
     /** {@code W + s B A} in full precision. */

@@ -2,7 +2,8 @@
  * QA-LoRA itself: the adapter ({@link io.qalora.lora.QaLoraAdapter}), where fake quantization sits
  * during training ({@link io.qalora.lora.QuantizationTarget}), the {@link io.qalora.lora.Trainer}
  * that runs a whole training run, and the {@link io.qalora.lora.Evaluator} that compares the
- * deployed layer with plain LoRA followed by post-training quantization. ND4J appears only here,
+ * deployed layer with plain LoRA followed by post-training quantization, and the files other tools
+ * read: the service's safetensors layouts, AutoGPTQ checkpoints and PEFT adapters. ND4J appears only here,
  * behind {@code NativeMatrix}, and only for matrix products; element-wise work (fake quantization,
  * loss, Adam) runs in plain Java loops over {@code float[]}. Nothing here imports Spring.
  */

@@ -222,10 +222,17 @@ public class JdbcJobRepository implements JobRepository {
 
     @Override
     public boolean release(UUID id, String owner) {
-        return jdbc.sql("UPDATE job SET status = 'QUEUED', lease_owner = NULL, lease_expires_at = NULL"
+        return jdbc.sql("UPDATE job SET " + REQUEUE_OR_CANCEL
                 + " WHERE id = :id AND lease_owner = :owner AND status = 'RUNNING'")
-                .param("id", id).param("owner", owner).update() == 1;
+                .param("id", id).param("owner", owner).param("now", timestamp(Instant.now())).update() == 1;
     }
+
+    /** Back to the queue, unless a cancel was asked for meanwhile: then the job ends CANCELLED. */
+    private static final String REQUEUE_OR_CANCEL = "lease_owner = NULL, lease_expires_at = NULL,"
+            + " status = CASE WHEN cancel_requested THEN 'CANCELLED' ELSE 'QUEUED' END,"
+            + " error_code = CASE WHEN cancel_requested THEN 'CANCELLED' ELSE error_code END,"
+            + " error_message = CASE WHEN cancel_requested THEN 'cancelled while it was handed back' ELSE error_message END,"
+            + " finished_at = CASE WHEN cancel_requested THEN :now ELSE finished_at END";
 
     @Override
     public List<UUID> requeueExpired(Instant now, int maxAttempts) {
@@ -239,8 +246,8 @@ public class JdbcJobRepository implements JobRepository {
                     .query((rs, n) -> new Expired(uuid(rs, "id"), rs.getInt("attempts"))).list();
             for (Expired job : expired) {
                 if (job.attempts() < maxAttempts) {
-                    jdbc.sql("UPDATE job SET status = 'QUEUED', lease_owner = NULL, lease_expires_at = NULL"
-                            + " WHERE id = :id").param("id", job.id()).update();
+                    jdbc.sql("UPDATE job SET " + REQUEUE_OR_CANCEL + " WHERE id = :id")
+                            .param("id", job.id()).param("now", timestamp(now)).update();
                 } else {
                     jdbc.sql("UPDATE job SET status = 'FAILED', lease_owner = NULL, lease_expires_at = NULL,"
                             + " error_code = 'LEASE_EXPIRED', error_message = :message, finished_at = :now"

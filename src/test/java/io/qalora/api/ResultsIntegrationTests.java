@@ -86,8 +86,9 @@ class ResultsIntegrationTests {
         JobResult report = new JobResult(
                 new JobResult.Quantization(new QuantStats(0.01, 0.05, 4, in + out), q.stats(weight)),
                 new JobResult.Evaluation("training", new Metrics(0.125, null), new Metrics(0.25, null),
-                        new Metrics(1.5, null), null),
-                new JobResult.MergedLayer(SPEC.bits(), SPEC.groupSize(), SPEC.symmetric(), in, out),
+                        new Metrics(1.5, null), null, null, null),
+                new JobResult.MergedLayer(SPEC.bits(), SPEC.groupSize(), SPEC.symmetric(), in, out,
+                        io.qalora.quant.QuantizerKind.RTN),
                 new JobResult.Provenance(EngineInfo.VERSION, 7, "a".repeat(64), "b".repeat(64), null, 1.25, 12, 2));
 
         Instant now = Instant.now();

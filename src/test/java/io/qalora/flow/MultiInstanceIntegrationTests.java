@@ -34,7 +34,7 @@ class MultiInstanceIntegrationTests {
         ConfigurableApplicationContext ctx = new SpringApplicationBuilder(QaLoraApplication.class).run(
                 "--server.port=0", "--spring.datasource.url=" + jdbcUrl,
                 "--qalora.workers.enabled=" + workers, "--qalora.workers.threads=2",
-                "--qalora.workers.poll-interval=50ms", "--qalora.workers.lease=1s",
+                "--qalora.workers.poll-interval=50ms", "--qalora.workers.lease=5s",
                 "--qalora.workers.heartbeat-interval=200ms", "--qalora.workers.reaper-interval=200ms",
                 "--spring.jmx.enabled=false");
         instances.add(ctx);
@@ -99,18 +99,18 @@ class MultiInstanceIntegrationTests {
     @Test
     void aStoppingInstanceHandsItsRunningJobBackForAnotherToFinish() {
         String url = TestDatabases.postgresUrl();
+        JobRepository jobs = start(url, false).getBean(JobRepository.class);
         ConfigurableApplicationContext first = start(url, true);
         String[] ids = uploads(http(first));
         Map<String, Object> request = new LinkedHashMap<>(smallJob(ids[0], ids[1], 3));
         @SuppressWarnings("unchecked")
         Map<String, Object> hp = new LinkedHashMap<>((Map<String, Object>) request.get("hyperparameters"));
-        hp.put("epochs", 3000);
+        hp.put("epochs", 10_000);
         request.put("hyperparameters", hp);
         String id = http(first).postJson("/v1/jobs", request).json().get("id").asString();
         Http api = http(first);
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
                 .until(() -> api.get("/v1/jobs/" + id).json().get("progress").get("step").asLong() > 0);
-        JobRepository jobs = start(url, false).getBean(JobRepository.class);
         first.close();
         Job handedBack = jobs.find(UUID.fromString(id)).orElseThrow();
         assertThat(handedBack.status()).isEqualTo(io.qalora.job.JobStatus.QUEUED);

@@ -44,6 +44,7 @@ class TrainingFlowIntegrationTests {
 
     private Map<String, Object> jobRequest(String layer, String training, String validation, int epochs) {
         Map<String, Object> hp = new LinkedHashMap<>();
+        hp.put("mergeQuantizer", "GPTQ");
         hp.put("rank", 2);
         hp.put("quantizationBits", 4);
         hp.put("groupSize", 8);
@@ -93,6 +94,13 @@ class TrainingFlowIntegrationTests {
         assertThat(evaluation.get("quantized").get("loss").asDouble()).isLessThan(base / 5);
         assertThat(evaluation.get("fullPrecision").get("loss").asDouble()).isLessThan(base / 5);
         assertThat(evaluation.get("ptqBaseline").get("loss").asDouble()).isPositive();
+        assertThat(evaluation.get("ptqGptqBaseline").get("loss").asDouble()).isPositive();
+        String best = evaluation.get("best").asString();
+        assertThat(best).isIn("baseOnly", "ptqBaseline", "ptqGptqBaseline", "quantized");
+        for (String other : List.of("baseOnly", "ptqBaseline", "ptqGptqBaseline", "quantized")) {
+            assertThat(evaluation.get(best).get("loss").asDouble()).isLessThanOrEqualTo(evaluation.get(other).get("loss").asDouble());
+        }
+        assertThat(result.get("mergedLayer").get("quantizer").asString()).isEqualTo("GPTQ");
         assertThat(result.get("quantization").get("mergedWeights").get("numGroups").asLong()).isEqualTo(8 * 2);
         assertThat(result.get("quantization").get("loraFactors").get("numGroups").asLong()).isEqualTo(2 * 2 + 8);
         assertThat(result.get("mergedLayer").get("bits").asInt()).isEqualTo(4);
@@ -102,6 +110,7 @@ class TrainingFlowIntegrationTests {
         assertThat(mergedFile.status()).isEqualTo(200);
         SafetensorsFile merged = SafetensorsReader.read(mergedFile.body());
         assertThat(merged.metadata()).containsEntry("bits", "4").containsEntry("group_size", "8")
+                .containsEntry("quantizer", "GPTQ")
                 .containsEntry("packing", "u4-lsb-first-per-row");
         assertThat(merged.require("weight.qcodes").shape()).containsExactly(8, 8);
         MergedLayer layerBack = SafetensorsExport.readMerged(merged);

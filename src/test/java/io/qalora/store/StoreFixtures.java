@@ -9,6 +9,7 @@ import io.qalora.lora.Metrics;
 import io.qalora.lora.QuantizationTarget;
 import io.qalora.lora.TrainingConfig.OptimizerKind;
 import io.qalora.quant.QuantStats;
+import io.qalora.quant.QuantizerKind;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.security.MessageDigest;
@@ -27,10 +28,10 @@ final class StoreFixtures {
 
     static final Hyperparameters HYPERPARAMETERS = new Hyperparameters(8, 16.0, false, 4, 32, true,
             QuantizationTarget.LORA_FACTORS, true, 10, true, 1e-3, 3, 32, OptimizerKind.ADAM, null,
-            -4_611_686_018_427_387_904L);
+            -4_611_686_018_427_387_904L, QuantizerKind.RTN);
 
     static final Hyperparameters OTHER_HYPERPARAMETERS = new Hyperparameters(4, 4.0 / 3, true, 2, 64, false,
-            QuantizationTarget.MERGED_WEIGHTS, false, 0, false, 0.05, 1, 7, OptimizerKind.SGD, 1.5, 42L);
+            QuantizationTarget.MERGED_WEIGHTS, false, 0, false, 0.05, 1, 7, OptimizerKind.SGD, 1.5, 42L, QuantizerKind.GPTQ);
 
     private StoreFixtures() {
     }
@@ -51,8 +52,8 @@ final class StoreFixtures {
                 new JobResult.Quantization(new QuantStats(0.0012, 0.0078125, 96, 3072),
                         new QuantStats(0.0031, 0.0156, 512, 16384)),
                 new JobResult.Evaluation("training", new Metrics(0.051, null), new Metrics(0.0533, null),
-                        new Metrics(0.4, null), null),
-                new JobResult.MergedLayer(4, 32, true, 128, 128),
+                        new Metrics(0.4, null), null, null, null),
+                new JobResult.MergedLayer(4, 32, true, 128, 128, QuantizerKind.RTN),
                 new JobResult.Provenance("0.1.0", 42, sha256(new byte[] { 1 }), sha256(new byte[] { 2 }), null, 12.5,
                         300, 4));
     }
@@ -62,8 +63,8 @@ final class StoreFixtures {
         return new JobResult(
                 new JobResult.Quantization(new QuantStats(0.002, 0.01, 8, 256), QuantStats.EMPTY),
                 new JobResult.Evaluation("validation", new Metrics(0.31, 0.9), new Metrics(0.33, 0.875),
-                        new Metrics(1.9, 0.25), new Metrics(0.52, 0.8125)),
-                new JobResult.MergedLayer(2, 64, false, 64, 10),
+                        new Metrics(1.9, 0.25), new Metrics(0.52, 0.8125), new Metrics(0.5, 0.8125), "quantized"),
+                new JobResult.MergedLayer(2, 64, false, 64, 10, QuantizerKind.GPTQ),
                 new JobResult.Provenance("0.1.0", -7, sha256(new byte[] { 3 }), sha256(new byte[] { 4 }),
                         sha256(new byte[] { 5 }), 0.75, 18, 1));
     }
