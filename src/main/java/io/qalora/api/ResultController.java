@@ -9,6 +9,8 @@ import io.qalora.job.JobResult;
 import io.qalora.job.JobService;
 import io.qalora.job.QaLoraProperties;
 import io.qalora.job.StoredResult;
+import io.qalora.lora.GptqExport;
+import io.qalora.lora.PeftExport;
 import io.qalora.lora.SafetensorsExport;
 import io.qalora.tensor.SafetensorsReader;
 import io.swagger.v3.oas.annotations.Operation;
@@ -23,6 +25,8 @@ import java.io.InputStream;
 import java.util.Map;
 import java.util.UUID;
 import org.springframework.core.io.Resource;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
@@ -68,7 +72,11 @@ class ResultController {
                     (the dequantized F32 [out, in]) and `bias`, with bits, group size, symmetry and packing in the \
                     metadata; its ETag is its SHA-256, and `Range` requests are served. With `format=json`, the same \
                     as JSON arrays with the codes unpacked, for layers of at most \
-                    `qalora.results.json-max-elements` weights.""")
+                    `qalora.results.json-max-elements` weights. With `format=gptq`, a zip that AutoGPTQ loads: \
+                    `model.safetensors` (`qweight` I32 [in*bits/32, out] packed along the input low bits first, \
+                    `qzeros` I32 with the v1 zero-minus-one convention, `scales` F16 [groups, out], `g_idx`, `bias`) \
+                    and `quantize_config.json`; for 2, 4 or 8 bits, in and out divisible by 32/bits, in divisible by \
+                    the group size, and no zero point of 0 (the v1 format cannot store it), else 422.""")
     @ApiResponse(responseCode = "200", description = "The merged layer.",
             headers = @Header(name = "ETag", description = "The quoted SHA-256 of the file (safetensors only).",
                     schema = @Schema(type = "string")),
@@ -87,13 +95,13 @@ class ResultController {
             + "`qalora.results.json-max-elements`; download the safetensors file (`result-too-large-for-json`).")
     @GetMapping(path = "/merged", produces = {APPLICATION_OCTET_STREAM_VALUE, APPLICATION_JSON_VALUE})
     ResponseEntity<Resource> merged(@Parameter(description = "The job's id.") @PathVariable UUID id,
-            @Parameter(description = "`safetensors` (the file) or `json`.",
-                    schema = @Schema(allowableValues = {"safetensors", "json"}, defaultValue = "safetensors"))
+            @Parameter(description = "`safetensors` (the file), `json`, or `gptq` (an AutoGPTQ zip).",
+                    schema = @Schema(allowableValues = {"safetensors", "json", "gptq"}, defaultValue = "safetensors"))
             @RequestParam(defaultValue = "safetensors") String format,
             WebRequest request) {
         if (!format.equalsIgnoreCase("safetensors")) {
             throw ProblemHandler.problem(ProblemType.MALFORMED_REQUEST,
-                    "format: must be 'safetensors' or 'json', was '" + format + "'", Map.of("field", "format"));
+                    "format: must be 'safetensors', 'json' or 'gptq', was '" + format + "'", Map.of("field", "format"));
         }
         BlobRef merged = file(jobs.result(id).merged(), "merged layer", id);
         return Downloads.of(blobs, merged, "job-" + id + "-merged.safetensors", request);
@@ -118,10 +126,41 @@ class ResultController {
         }
     }
 
+    /** {@code ?format=gptq}, documented with {@link #merged}. */
+    @Operation(hidden = true)
+    @GetMapping(path = "/merged", params = "format=gptq", produces = "application/zip")
+    ResponseEntity<byte[]> mergedGptq(@PathVariable UUID id) throws IOException {
+        BlobRef merged = file(jobs.result(id).merged(), "merged layer", id);
+        try (InputStream in = blobs.open(merged)) {
+            byte[] zip = GptqExport.zip(SafetensorsExport.readMerged(SafetensorsReader.read(in)));
+            return zipFile(zip, "job-" + id + "-gptq.zip");
+        }
+    }
+
+    /** {@code ?format=peft}, documented with {@link #adapter}. */
+    @Operation(hidden = true)
+    @GetMapping(path = "/adapter", params = "format=peft", produces = "application/zip")
+    ResponseEntity<byte[]> adapterPeft(@PathVariable UUID id,
+            @RequestParam(defaultValue = PeftExport.DEFAULT_MODULE) String module) throws IOException {
+        BlobRef adapter = file(jobs.result(id).adapter(), "adapter", id);
+        try (InputStream in = blobs.open(adapter)) {
+            byte[] zip = SafetensorsExport.adapterAsPeft(SafetensorsReader.read(in), module);
+            return zipFile(zip, "job-" + id + "-peft.zip");
+        }
+    }
+
+    private static ResponseEntity<byte[]> zipFile(byte[] zip, String name) {
+        return ResponseEntity.ok().contentType(MediaType.parseMediaType("application/zip"))
+                .header(HttpHeaders.CONTENT_DISPOSITION, "attachment; filename=\"" + name + "\"").body(zip);
+    }
+
     @Operation(operationId = "downloadAdapter", summary = "Download the trained adapter",
             description = "A safetensors file with the LoRA factors `lora_A [r, in]` and `lora_B [out, r]` (F32) and "
                     + "rank, alpha, scaling and the quantization settings in the metadata; its ETag is its SHA-256, "
-                    + "and `Range` requests are served.")
+                    + "and `Range` requests are served. With `format=peft`, a Hugging Face PEFT checkpoint zip "
+                    + "(`adapter_config.json` with peft_type LORA, r, lora_alpha, target_modules, use_rslora and the "
+                    + "QA-LoRA settings; `adapter_model.safetensors` with `base_model.model.<module>.lora_A.weight` "
+                    + "and `...lora_B.weight`), for the module named by `module` (default `dense`).")
     @ApiResponse(responseCode = "200", description = "The adapter file.",
             headers = @Header(name = "ETag", description = "The quoted SHA-256 of the file.",
                     schema = @Schema(type = "string")),
@@ -134,7 +173,16 @@ class ResultController {
     @ApiResponse(responseCode = "409", description = "The job has not SUCCEEDED (`conflict`).")
     @GetMapping(path = "/adapter", produces = APPLICATION_OCTET_STREAM_VALUE)
     ResponseEntity<Resource> adapter(@Parameter(description = "The job's id.") @PathVariable UUID id,
+            @Parameter(description = "`safetensors` (the file) or `peft` (a PEFT checkpoint zip).",
+                    schema = @Schema(allowableValues = {"safetensors", "peft"}, defaultValue = "safetensors"))
+            @RequestParam(defaultValue = "safetensors") String format,
+            @Parameter(description = "With `format=peft`: the module the adapter applies to.", example = "dense")
+            @RequestParam(defaultValue = PeftExport.DEFAULT_MODULE) String module,
             WebRequest request) {
+        if (!format.equalsIgnoreCase("safetensors")) {
+            throw ProblemHandler.problem(ProblemType.MALFORMED_REQUEST,
+                    "format: must be 'safetensors' or 'peft', was '" + format + "'", Map.of("field", "format"));
+        }
         BlobRef adapter = file(jobs.result(id).adapter(), "adapter", id);
         return Downloads.of(blobs, adapter, "job-" + id + "-adapter.safetensors", request);
     }

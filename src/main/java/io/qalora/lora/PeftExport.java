@@ -2,6 +2,7 @@ package io.qalora.lora;
 
 import static io.qalora.InvalidParameterException.require;
 
+import io.qalora.quant.QuantSpec;
 import io.qalora.tensor.SafetensorsWriter;
 import io.qalora.tensor.Tensor;
 import java.util.LinkedHashMap;
@@ -44,13 +45,18 @@ public final class PeftExport {
     /** The checkpoint zip of {@code adapter} on {@code moduleName}, with its QA-LoRA settings. */
     public static byte[] zip(QaLoraAdapter adapter, String moduleName) {
         require(adapter != null, "adapter", "must not be null");
-        PeftAdapter peft = PeftAdapter.of(adapter, moduleName);
-        ObjectNode config = config(peft);
-        config.put("qalora_group_size", adapter.groupSize());
-        config.put("quantization_bits", adapter.quantizationBits());
-        config.put("quantization_symmetric", adapter.quantSpec().symmetric());
-        config.put("quantization_target", adapter.quantizationTarget().name());
-        return zip(peft, config);
+        return zip(PeftAdapter.of(adapter, moduleName), adapter.quantSpec(), adapter.quantizationTarget());
+    }
+
+    /** The checkpoint zip of {@code adapter}, trained with the QA-LoRA settings {@code spec} and {@code target}. */
+    public static byte[] zip(PeftAdapter adapter, QuantSpec spec, QuantizationTarget target) {
+        require(adapter != null, "adapter", "must not be null");
+        ObjectNode config = config(adapter);
+        config.put("qalora_group_size", spec.groupSize());
+        config.put("quantization_bits", spec.bits());
+        config.put("quantization_symmetric", spec.symmetric());
+        config.put("quantization_target", target.name());
+        return zip(adapter, config);
     }
 
     /** The checkpoint zip of a plain LoRA adapter. */

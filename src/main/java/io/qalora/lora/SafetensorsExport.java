@@ -136,6 +136,17 @@ public final class SafetensorsExport {
                 Tensor.f32("lora_B", new int[] {adapter.outFeatures(), adapter.rank()}, adapter.loraB())));
     }
 
+    /** The PEFT checkpoint zip of an adapter file that {@link #adapter} wrote, on module {@code moduleName}. */
+    public static byte[] adapterAsPeft(SafetensorsFile file, String moduleName) {
+        Map<String, String> m = file.metadata();
+        PeftAdapter peft = new PeftAdapter(moduleName, intMeta(m, "rank"), intMeta(m, "in_features"),
+                intMeta(m, "out_features"), Float.parseFloat(m.get("alpha")), Boolean.parseBoolean(m.get("rs_lora")),
+                file.require("lora_A").toFloatArray(), file.require("lora_B").toFloatArray());
+        QuantSpec spec = new QuantSpec(intMeta(m, "bits"), intMeta(m, "group_size"),
+                Boolean.parseBoolean(m.get("symmetric")));
+        return PeftExport.zip(peft, spec, QuantizationTarget.valueOf(m.get("quantization_target")));
+    }
+
     private static int intMeta(Map<String, String> metadata, String key) {
         String value = metadata.get(key);
         try {

@@ -45,6 +45,7 @@ class TrainingFlowIntegrationTests {
     private Map<String, Object> jobRequest(String layer, String training, String validation, int epochs) {
         Map<String, Object> hp = new LinkedHashMap<>();
         hp.put("mergeQuantizer", "GPTQ");
+        hp.put("symmetric", true);
         hp.put("rank", 2);
         hp.put("quantizationBits", 4);
         hp.put("groupSize", 8);
@@ -127,6 +128,28 @@ class TrainingFlowIntegrationTests {
         assertThat(adapter.require("lora_B").shape()).containsExactly(8, 2);
         assertThat(adapter.metadata()).containsEntry("rank", "2").containsEntry("scaling", "1.0");
 
+        Http.Response gptq = http.get("/v1/jobs/" + id + "/merged?format=gptq");
+        assertThat(gptq.status()).as(gptq.text()).isEqualTo(200);
+        assertThat(gptq.contentType()).isEqualTo("application/zip");
+        Map<String, byte[]> gptqFiles = unzip(gptq.body());
+        assertThat(gptqFiles).containsOnlyKeys("model.safetensors", "quantize_config.json");
+        JsonNode quantizeConfig = Http.JSON.readTree(gptqFiles.get("quantize_config.json"));
+        assertThat(quantizeConfig.get("bits").asInt()).isEqualTo(4);
+        assertThat(quantizeConfig.get("group_size").asInt()).isEqualTo(8);
+        assertThat(quantizeConfig.get("sym").asBoolean()).isTrue();
+        assertThat(quantizeConfig.get("desc_act").asBoolean()).isFalse();
+        assertThat(SafetensorsReader.read(gptqFiles.get("model.safetensors")).require("qweight").shape())
+                .containsExactly(16 * 4 / 32, 8);
+
+        Map<String, byte[]> peft = unzip(http.get("/v1/jobs/" + id + "/adapter?format=peft&module=encoder.dense").body());
+        JsonNode adapterConfig = Http.JSON.readTree(peft.get("adapter_config.json"));
+        assertThat(adapterConfig.get("peft_type").asString()).isEqualTo("LORA");
+        assertThat(adapterConfig.get("r").asInt()).isEqualTo(2);
+        assertThat(adapterConfig.get("lora_alpha").asDouble()).isEqualTo(2.0);
+        assertThat(SafetensorsReader.read(peft.get("adapter_model.safetensors"))
+                .require("base_model.model.encoder.dense.lora_A.weight").shape()).containsExactly(2, 16);
+        assertThat(http.get("/v1/jobs/" + id + "/adapter?format=onnx").status()).isEqualTo(400);
+
         List<String> states = new ArrayList<>();
         long steps = 0;
         for (JsonNode e : http.get("/v1/jobs/" + id + "/events?after=0&limit=10000").json().get("data")) {
@@ -145,6 +168,18 @@ class TrainingFlowIntegrationTests {
                 .contains("qalora_training_steps_total").contains("qalora_job_duration_seconds_bucket")
                 .contains("qalora_merged_quantization_error_count{application=\"qalora-service\",bits=\"4\"}")
                 .contains("qalora_workers_busy").contains("qalora_jobs_queued").contains("qalora_nd4j_offheap_bytes");
+    }
+
+    private static Map<String, byte[]> unzip(byte[] zip) {
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        try (java.util.zip.ZipInputStream in = new java.util.zip.ZipInputStream(new java.io.ByteArrayInputStream(zip))) {
+            for (java.util.zip.ZipEntry e = in.getNextEntry(); e != null; e = in.getNextEntry()) {
+                files.put(e.getName(), in.readAllBytes());
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return files;
     }
 
     @Test
