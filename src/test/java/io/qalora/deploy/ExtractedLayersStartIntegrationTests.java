@@ -177,23 +177,22 @@ class ExtractedLayersStartIntegrationTests {
         return paths.matcher(value).replaceAll(m -> Matcher.quoteReplacement(volumes.get(m.group(1)).toString()));
     }
 
-    private void awaitReady(Process process, int port, Path log) throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (!process.isAlive()) {
-                fail("the application exited with " + process.exitValue() + " before it was ready:\n" + tail(log));
-            }
-            try {
-                HttpResponse<String> readiness = get(port, "/actuator/health/readiness");
-                if (readiness.statusCode() == 200 && readiness.body().contains("\"UP\"")) {
-                    return;
+    private void awaitReady(Process process, int port, Path log) throws IOException {
+        try {
+            org.awaitility.Awaitility.await().atMost(START_TIMEOUT).pollInterval(Duration.ofMillis(500)).until(() -> {
+                if (!process.isAlive()) {
+                    fail("the application exited with " + process.exitValue() + " before it was ready:\n" + tail(log));
                 }
-            } catch (IOException notListeningYet) {
-                // keep polling
-            }
-            Thread.sleep(500);
+                try {
+                    HttpResponse<String> readiness = get(port, "/actuator/health/readiness");
+                    return readiness.statusCode() == 200 && readiness.body().contains("\"UP\"");
+                } catch (IOException notListeningYet) {
+                    return false;
+                }
+            });
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            fail("not ready within " + START_TIMEOUT + ":\n" + tail(log));
         }
-        fail("not ready within " + START_TIMEOUT + ":\n" + tail(log));
     }
 
     private HttpResponse<String> get(int port, String path) throws IOException, InterruptedException {
