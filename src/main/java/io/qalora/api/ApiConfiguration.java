@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.TreeMap;
 import org.springdoc.core.customizers.OpenApiCustomizer;
 import org.springdoc.core.customizers.OperationCustomizer;
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.web.servlet.config.annotation.InterceptorRegistry;
@@ -40,6 +41,14 @@ class ApiConfiguration implements WebMvcConfigurer {
     }
 
     /** Fixed info and a relative server URL, so the description is the same on every host and port. */
+    @Bean
+    FilterRegistrationBean<BoundedRequestBodies> boundedRequestBodies(QaLoraProperties properties) {
+        FilterRegistrationBean<BoundedRequestBodies> registration =
+                new FilterRegistrationBean<>(new BoundedRequestBodies(properties.uploads().maxBytes()));
+        registration.addUrlPatterns("/v1/*");
+        return registration;
+    }
+
     @Bean
     OpenAPI qaLoraOpenApi() {
         return new OpenAPI()

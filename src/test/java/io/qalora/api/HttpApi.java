@@ -90,7 +90,12 @@ final class HttpApi {
 
     /** A raw safetensors POST without Content-Length (chunked), as a client streaming a file of unknown size. */
     Answer postStream(String path, byte[] body) {
-        return send(request(path).header("Content-Type", "application/octet-stream")
+        return postStream(path, "application/octet-stream", body);
+    }
+
+    /** A POST of {@code contentType} without Content-Length (chunked). */
+    Answer postStream(String path, String contentType, byte[] body) {
+        return send(request(path).header("Content-Type", contentType)
                 .POST(BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(body))));
     }
 

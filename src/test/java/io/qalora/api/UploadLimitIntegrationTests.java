@@ -54,6 +54,15 @@ class UploadLimitIntegrationTests {
     }
 
     @Test
+    void aJsonBodyOfUnknownLengthIsCutOffWhileBeingRead() {
+        byte[] body = ("{\"weight\": " + Payloads.matrix(60, 60, "0.5") + "}").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(body.length).isGreaterThan(4096);
+
+        api.postStream("/v1/layers", "application/json", body).problem(413, "payload-too-large");
+        api.postStream("/v1/jobs", "application/json", body).problem(413, "payload-too-large");
+    }
+
+    @Test
     void aSmallJsonBodyWhoseFileExceedsTheLimitIsRefused() {
         String body = "{\"weight\": " + Payloads.matrix(33, 33, "0") + "}";
         assertThat(body.length()).isLessThan(4096);
