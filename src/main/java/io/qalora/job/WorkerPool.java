@@ -30,6 +30,7 @@ public class WorkerPool implements SmartLifecycle {
     private final JobRepository jobs;
     private final JobRunner runner;
     private final JobSignals signals;
+    private final JobMetrics metrics;
     private final QaLoraProperties.Workers config;
     private final Clock clock;
     private final String owner;
@@ -40,11 +41,12 @@ public class WorkerPool implements SmartLifecycle {
     private ExecutorService workers;
     private ScheduledExecutorService scheduler;
 
-    public WorkerPool(JobRepository jobs, JobRunner runner, JobSignals signals, QaLoraProperties properties,
-            Clock clock) {
+    public WorkerPool(JobRepository jobs, JobRunner runner, JobSignals signals, JobMetrics metrics,
+            QaLoraProperties properties, Clock clock) {
         this.jobs = jobs;
         this.runner = runner;
         this.signals = signals;
+        this.metrics = metrics;
         this.config = properties.workers();
         this.clock = clock;
         this.owner = hostName() + "/" + UUID.randomUUID().toString().substring(0, 8);
@@ -133,12 +135,27 @@ public class WorkerPool implements SmartLifecycle {
         try {
             var ids = jobs.requeueExpired(clock.instant(), config.maxAttempts());
             if (!ids.isEmpty()) {
-                log.info("requeued or failed {} jobs whose lease expired: {}", ids.size(), ids);
+                log.info("requeued or ended {} jobs whose lease expired: {}", ids.size(), ids);
+                ids.forEach(this::recordExpiry);
                 signals.jobQueued();
             }
         } catch (Throwable e) {
             log.warn("requeue of expired leases failed: {}", e.toString());
         }
+    }
+
+    /** The event (and, for a job that ended, the metric) of a lease that expired on another worker. */
+    private void recordExpiry(UUID id) {
+        jobs.find(id).ifPresent(job -> {
+            String detail = job.status() == JobStatus.QUEUED ? " after its worker's lease expired"
+                    : " " + (job.error() == null ? "" : job.error().code() + ": " + job.error().message());
+            jobs.appendEvents(java.util.List.of(JobEvent.of(id, JobEventType.STATE, clock.instant(), null, null, null,
+                    job.status().name() + detail)));
+            if (job.status().terminal()) {
+                metrics.jobFinished(job.status(), job.startedAt() == null ? java.time.Duration.ZERO
+                        : java.time.Duration.between(job.startedAt(), clock.instant()));
+            }
+        });
     }
 
     /** Stop claiming, hand running jobs back, await; then interrupt and await again. */

@@ -144,5 +144,14 @@ class MultiInstanceIntegrationTests {
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
                 .until(() -> http.get("/v1/jobs/" + id).json().get("status").asString().equals("SUCCEEDED"));
         assertThat(http.get("/v1/jobs/" + id).json().get("attempts").asInt()).isEqualTo(2);
+        List<String> states = new ArrayList<>();
+        for (JsonNode e : http.get("/v1/jobs/" + id + "/events?after=0&limit=10000").json().get("data")) {
+            if (e.get("type").asString().equals("STATE")) {
+                states.add(e.get("message").asString());
+            }
+        }
+        assertThat(states).first().isEqualTo("QUEUED");
+        assertThat(states).contains("QUEUED after its worker's lease expired");
+        assertThat(states).last().asString().startsWith("SUCCEEDED");
     }
 }
