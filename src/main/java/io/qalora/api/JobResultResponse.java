@@ -26,7 +26,8 @@ record JobResultResponse(
         JobResult.MergedLayer m = r.mergedLayer();
         JobResult.Provenance p = r.provenance();
         return new JobResultResponse(
-                q == null ? null : new Quantization(QuantError.of(q.loraFactors()), QuantError.of(q.mergedWeights())),
+                q == null ? null : new Quantization(QuantError.of(q.loraFactors()), QuantError.of(q.mergedWeights()),
+                        Quality.of(q.mergedWeightsQuality())),
                 e == null ? null : new Evaluation(e.dataset(), Fit.of(e.fullPrecision()), Fit.of(e.quantized()),
                         Fit.of(e.baseOnly()), Fit.of(e.ptqBaseline()), Fit.of(e.ptqGptqBaseline()), e.best()),
                 m == null ? null : new MergedLayerInfo(m.bits(), m.groupSize(), m.symmetric(), m.inFeatures(),
@@ -42,7 +43,25 @@ record JobResultResponse(
             @Schema(description = "Over lora_A and lora_B, each quantized group-wise with the job's settings.")
             QuantError loraFactors,
             @Schema(description = "Over W' = W + s B A, the weight the merged layer deploys.")
-            QuantError mergedWeights) {
+            QuantError mergedWeights,
+            @Schema(description = "The merged weights' quantization in the papers' measures.")
+            Quality mergedWeightsQuality) {
+    }
+
+    @Schema(name = "QuantizationQuality", description = "relativeError = ||W - deq||_F / ||W||_F; sqnrDb = "
+            + "10 log10(sum W^2 / sum (W - deq)^2); clampedFraction = share of values whose code was clamped "
+            + "to 0 or maxq.")
+    record Quality(
+            @Schema(description = "Relative Frobenius error.", example = "0.031", requiredMode = RequiredMode.REQUIRED)
+            double relativeError,
+            @Schema(description = "Signal-to-quantization-noise ratio in dB; absent when the quantization is exact.",
+                    example = "30.2") Double sqnrDb,
+            @Schema(description = "Fraction of clamped values.", example = "0.0", requiredMode = RequiredMode.REQUIRED)
+            double clampedFraction) {
+
+        static Quality of(JobResult.Quality q) {
+            return q == null ? null : new Quality(q.relativeError(), q.sqnrDb(), q.clampedFraction());
+        }
     }
 
     @Schema(name = "QuantizationError", description = "averageError = mean |v - fq(v)| and maxError = "

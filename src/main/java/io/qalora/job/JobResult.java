@@ -1,6 +1,7 @@
 package io.qalora.job;
 
 import io.qalora.lora.Metrics;
+import io.qalora.quant.QuantErrorStats;
 import io.qalora.quant.QuantStats;
 import io.qalora.quant.QuantizerKind;
 
@@ -15,7 +16,19 @@ import io.qalora.quant.QuantizerKind;
 public record JobResult(Quantization quantization, Evaluation evaluation, MergedLayer mergedLayer,
         Provenance provenance) {
 
-    public record Quantization(QuantStats loraFactors, QuantStats mergedWeights) {
+    /** {@code mergedWeightsQuality} is null in results from before it existed. */
+    public record Quantization(QuantStats loraFactors, QuantStats mergedWeights, Quality mergedWeightsQuality) {
+    }
+
+    /**
+     * The merged weights' quantization in the papers' measures: relative Frobenius error, SQNR in
+     * dB (null when the quantization is exact, JSON having no infinity) and the clamped fraction.
+     */
+    public record Quality(double relativeError, Double sqnrDb, double clampedFraction) {
+
+        public static Quality of(QuantErrorStats s) {
+            return new Quality(s.relativeError(), Double.isFinite(s.sqnrDb()) ? s.sqnrDb() : null, s.clampedFraction());
+        }
     }
 
     /**

@@ -15,6 +15,7 @@ import io.qalora.lora.TrainingCancelledException;
 import io.qalora.lora.TrainingConfig;
 import io.qalora.lora.TrainingDivergedException;
 import io.qalora.lora.TrainingResult;
+import io.qalora.quant.QuantErrorStats;
 import io.qalora.quant.QuantizerKind;
 import io.qalora.tensor.DenseLayer;
 import io.qalora.tensor.SafetensorsException;
@@ -146,10 +147,12 @@ public class JobRunner {
                 best = lowestLoss(Map.of("baseOnly", evaluation.baseOnly(), "ptqBaseline", rtn,
                         "ptqGptqBaseline", gptq, "quantized", evaluation.quantized()));
             }
-            var mergedStats = merged.weight().stats(adapter.mergedWeight());
+            float[] fullPrecision = adapter.mergedWeight();
+            var mergedStats = merged.weight().stats(fullPrecision);
             metrics.mergedQuantizationError(hp.quantizationBits(), mergedStats.averageError());
             JobResult report = new JobResult(
-                    new JobResult.Quantization(adapter.loraFactorStats(), mergedStats),
+                    new JobResult.Quantization(adapter.loraFactorStats(), mergedStats,
+                            JobResult.Quality.of(QuantErrorStats.of(fullPrecision, merged.weight()))),
                     new JobResult.Evaluation(validationInfo == null ? "training" : "validation",
                             evaluation.fullPrecision(), evaluation.quantized(), evaluation.baseOnly(), rtn, gptq, best),
                     new JobResult.MergedLayer(hp.quantizationBits(), hp.groupSize(), hp.symmetric(), base.inFeatures(),

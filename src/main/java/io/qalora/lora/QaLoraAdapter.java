@@ -5,6 +5,7 @@ import static io.qalora.InvalidParameterException.require;
 import io.qalora.quant.GptqQuantizer;
 import io.qalora.quant.GroupQuantizer;
 import io.qalora.quant.QuantSpec;
+import io.qalora.quant.QuantErrorStats;
 import io.qalora.quant.QuantStats;
 import io.qalora.quant.QuantizerKind;
 import io.qalora.tensor.DenseLayer;
@@ -294,6 +295,14 @@ public final class QaLoraAdapter implements AutoCloseable {
     /** Error of quantizing A and B, as LORA_FACTORS deploys them. */
     public QuantStats loraFactorStats() {
         return GroupQuantizer.stats(loraA, rank, in, quant).combine(GroupQuantizer.stats(loraB, out, rank, quant));
+    }
+
+    /**
+     * The merged weight's RTN quantization in the papers' measures: relative Frobenius error, SQNR
+     * in dB and the fraction of clamped values ({@link QuantErrorStats}).
+     */
+    public QuantErrorStats mergedWeightErrorStats() {
+        return QuantErrorStats.of(mergedWeight(), mergeToOriginalLayer().weight());
     }
 
     /** Error of quantizing the merged weight {@code W + s B A}. */

@@ -84,7 +84,7 @@ class ResultsIntegrationTests {
                 Tensor.f32("lora_A", new int[] {1, in}, Payloads.ramp(in, 0.01f)),
                 Tensor.f32("lora_B", new int[] {out, 1}, Payloads.ramp(out, 0.02f))));
         JobResult report = new JobResult(
-                new JobResult.Quantization(new QuantStats(0.01, 0.05, 4, in + out), q.stats(weight)),
+                new JobResult.Quantization(new QuantStats(0.01, 0.05, 4, in + out), q.stats(weight), null),
                 new JobResult.Evaluation("training", new Metrics(0.125, null), new Metrics(0.25, null),
                         new Metrics(1.5, null), null, null, null),
                 new JobResult.MergedLayer(SPEC.bits(), SPEC.groupSize(), SPEC.symmetric(), in, out,

@@ -105,6 +105,10 @@ class TrainingFlowIntegrationTests {
         assertThat(result.get("quantization").get("mergedWeights").get("numGroups").asLong()).isEqualTo(8 * 2);
         assertThat(result.get("quantization").get("loraFactors").get("numGroups").asLong()).isEqualTo(2 * 2 + 8);
         assertThat(result.get("mergedLayer").get("bits").asInt()).isEqualTo(4);
+        JsonNode quality = result.get("quantization").get("mergedWeightsQuality");
+        assertThat(quality.get("relativeError").asDouble()).isBetween(1e-6, 0.5);
+        assertThat(quality.get("sqnrDb").asDouble()).isPositive();
+        assertThat(quality.get("clampedFraction").asDouble()).isBetween(0.0, 1.0);
         assertThat(result.get("provenance").get("seed").asLong()).isEqualTo(7);
 
         Http.Response mergedFile = http.get("/v1/jobs/" + id + "/merged");

@@ -50,7 +50,7 @@ final class StoreFixtures {
     static JobResult regressionResult() {
         return new JobResult(
                 new JobResult.Quantization(new QuantStats(0.0012, 0.0078125, 96, 3072),
-                        new QuantStats(0.0031, 0.0156, 512, 16384)),
+                        new QuantStats(0.0031, 0.0156, 512, 16384), new JobResult.Quality(0.0213, 33.4, 0.0)),
                 new JobResult.Evaluation("training", new Metrics(0.051, null), new Metrics(0.0533, null),
                         new Metrics(0.4, null), null, null, null),
                 new JobResult.MergedLayer(4, 32, true, 128, 128, QuantizerKind.RTN),
@@ -61,7 +61,8 @@ final class StoreFixtures {
     /** A classification result compared with post-training quantization. */
     static JobResult classificationResult() {
         return new JobResult(
-                new JobResult.Quantization(new QuantStats(0.002, 0.01, 8, 256), QuantStats.EMPTY),
+                new JobResult.Quantization(new QuantStats(0.002, 0.01, 8, 256), QuantStats.EMPTY,
+                        new JobResult.Quality(0, null, 0)),
                 new JobResult.Evaluation("validation", new Metrics(0.31, 0.9), new Metrics(0.33, 0.875),
                         new Metrics(1.9, 0.25), new Metrics(0.52, 0.8125), new Metrics(0.5, 0.8125), "quantized"),
                 new JobResult.MergedLayer(2, 64, false, 64, 10, QuantizerKind.GPTQ),
