@@ -43,7 +43,7 @@ public record PeftAdapter(String moduleName, int rank, int inFeatures, int outFe
      * A builder of a {@link QaLoraAdapter} on {@code base} that starts from these factors, with
      * this rank, alpha and scaling rule; quantization settings are left to the caller.
      */
-    public QaLoraAdapter.Builder adapterBuilder(DenseLayer base) {
+    public QaLoraAdapterBuilder adapterBuilder(DenseLayer base) {
         require(base != null && base.inFeatures() == inFeatures && base.outFeatures() == outFeatures, "baseLayer",
                 "must be [" + outFeatures + ", " + inFeatures + "] to take this adapter");
         require(alpha > 0, "alpha", "must be positive to carry over: QaLoraAdapter reads alpha <= 0 as alpha = r, was " + alpha);

@@ -58,7 +58,7 @@ public final class QaLoraAdapter implements AutoCloseable {
     private boolean forwardDone;
     private QuantizationTarget forwardPath;
 
-    QaLoraAdapter(Builder b) {
+    QaLoraAdapter(QaLoraAdapterBuilder b) {
         require(b.base != null, "baseLayer", "must not be null");
         this.in = b.base.inFeatures();
         this.out = b.base.outFeatures();
@@ -103,8 +103,8 @@ public final class QaLoraAdapter implements AutoCloseable {
                 .freezeBaseLayer(freezeBaseLayer));
     }
 
-    public static Builder builder(DenseLayer baseLayer) {
-        return new Builder(baseLayer);
+    public static QaLoraAdapterBuilder builder(DenseLayer baseLayer) {
+        return new QaLoraAdapterBuilder(baseLayer);
     }
 
     /** {@code A ~ U(-1/sqrt(in), 1/sqrt(in))}, PEFT's kaiming-uniform default, from {@code seed}. */
@@ -480,88 +480,5 @@ public final class QaLoraAdapter implements AutoCloseable {
     /** The base layer as it is now (changed by training only when not frozen). */
     public DenseLayer baseLayer() {
         return new DenseLayer(out, in, weight.clone(), bias == null ? null : bias.clone());
-    }
-
-    /** Options of a new adapter; the defaults are those of the original class. */
-    public static final class Builder {
-        private final DenseLayer base;
-        private int rank = 8;
-        private int bits = 4;
-        private int groupSize = 64;
-        private boolean symmetric;
-        private double alpha = -1;
-        private boolean rsLora;
-        private boolean freezeBase = true;
-        private QuantizationTarget target = QuantizationTarget.LORA_FACTORS;
-        private long seed;
-        private float[] initialA;
-        private float[] initialB;
-
-        private Builder(DenseLayer base) {
-            this.base = base;
-        }
-
-        public Builder rank(int rank) {
-            this.rank = rank;
-            return this;
-        }
-
-        public Builder quantizationBits(int bits) {
-            this.bits = bits;
-            return this;
-        }
-
-        public Builder groupSize(int groupSize) {
-            this.groupSize = groupSize;
-            return this;
-        }
-
-        public Builder symmetric(boolean symmetric) {
-            this.symmetric = symmetric;
-            return this;
-        }
-
-        public Builder quantSpec(QuantSpec spec) {
-            return quantizationBits(spec.bits()).groupSize(spec.groupSize()).symmetric(spec.symmetric());
-        }
-
-        /** LoRA alpha; {@code <= 0} means {@code rank}, so the scaling is 1. */
-        public Builder alpha(double alpha) {
-            this.alpha = alpha;
-            return this;
-        }
-
-        /** rsLoRA scaling {@code alpha / sqrt(r)} (Kalajdzievski, 2023) instead of {@code alpha / r}. */
-        public Builder rsLora(boolean rsLora) {
-            this.rsLora = rsLora;
-            return this;
-        }
-
-        public Builder freezeBaseLayer(boolean freeze) {
-            this.freezeBase = freeze;
-            return this;
-        }
-
-        public Builder quantizationTarget(QuantizationTarget target) {
-            this.target = target;
-            return this;
-        }
-
-        /** Seed of A's random initialisation. */
-        public Builder seed(long seed) {
-            this.seed = seed;
-            return this;
-        }
-
-        /** Starts from given factors instead of the random A and zero B. */
-        public Builder factors(float[] a, float[] b) {
-            this.initialA = a;
-            this.initialB = b;
-            return this;
-        }
-
-        public QaLoraAdapter build() {
-            return new QaLoraAdapter(this);
-        }
     }
 }
