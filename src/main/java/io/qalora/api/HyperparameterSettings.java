@@ -1,6 +1,7 @@
 package io.qalora.api;
 
 import io.qalora.job.HyperparameterRequest;
+import io.qalora.lora.LearningRateSchedule;
 import io.qalora.lora.QuantizationTarget;
 import io.qalora.lora.TrainingConfig.OptimizerKind;
 import io.qalora.quant.QuantizerKind;
@@ -47,11 +48,15 @@ record HyperparameterSettings(
         @Schema(description = "How the merged weight W + s B A is quantized for deployment: RTN (round to "
                 + "nearest, the spec's group quantizer) or GPTQ (Frantar et al. 2022, calibrated on the job's "
                 + "training inputs; groups along the input, no act-order, 1% damping). Default RTN.",
-                example = "RTN") QuantizerKind mergeQuantizer) {
+                example = "RTN") QuantizerKind mergeQuantizer,
+        @Schema(description = "How the learning rate changes over the run: CONSTANT, or COSINE annealing from "
+                + "learningRate to zero over all steps, so the last steps move weights by less than a quantization "
+                + "step (see the README's quality study). Default COSINE.", example = "COSINE")
+        LearningRateSchedule learningRateSchedule) {
 
     HyperparameterRequest toRequest() {
         return new HyperparameterRequest(rank, alpha, rsLora, quantizationBits, groupSize, symmetric,
                 quantizationTarget, quantizationEnabled, quantizationWarmupSteps, freezeBaseLayer, learningRate, epochs,
-                batchSize, optimizer, maxGradNorm, seed, mergeQuantizer);
+                batchSize, optimizer, maxGradNorm, seed, mergeQuantizer, learningRateSchedule);
     }
 }

@@ -5,6 +5,7 @@ import io.qalora.job.Job;
 import io.qalora.job.JobError;
 import io.qalora.job.JobStatus;
 import io.qalora.job.Progress;
+import io.qalora.lora.LearningRateSchedule;
 import io.qalora.lora.QuantizationTarget;
 import io.qalora.lora.TrainingConfig.OptimizerKind;
 import io.qalora.quant.QuantizerKind;
@@ -109,13 +110,16 @@ record JobResponse(
             @Schema(description = "The seed, below 2^53.", example = "42", requiredMode = RequiredMode.REQUIRED)
             long seed,
             @Schema(description = "How the merged weight is quantized: RTN or GPTQ.", example = "RTN",
-                    requiredMode = RequiredMode.REQUIRED) QuantizerKind mergeQuantizer) {
+                    requiredMode = RequiredMode.REQUIRED) QuantizerKind mergeQuantizer,
+            @Schema(description = "How the learning rate changed over the run: CONSTANT or COSINE.",
+                    example = "COSINE", requiredMode = RequiredMode.REQUIRED)
+            LearningRateSchedule learningRateSchedule) {
 
         static ResolvedHyperparameters of(Hyperparameters h) {
             return new ResolvedHyperparameters(h.rank(), h.alpha(), h.rsLora(), h.quantizationBits(), h.groupSize(),
                     h.symmetric(), h.quantizationTarget(), h.quantizationEnabled(), h.quantizationWarmupSteps(),
                     h.freezeBaseLayer(), h.learningRate(), h.epochs(), h.batchSize(), h.optimizer(), h.maxGradNorm(),
-                    h.seed(), h.mergeQuantizer());
+                    h.seed(), h.mergeQuantizer(), h.learningRateSchedule());
         }
     }
 }

@@ -2,6 +2,7 @@ package io.qalora.job;
 
 import static io.qalora.InvalidParameterException.require;
 
+import io.qalora.lora.LearningRateSchedule;
 import io.qalora.lora.QuantizationTarget;
 import io.qalora.lora.TrainingConfig.OptimizerKind;
 import io.qalora.quant.QuantSpec;
@@ -12,15 +13,17 @@ import java.util.function.LongSupplier;
  * Hyperparameters as a client sends them: any field may be left out (null) and takes its default.
  * Defaults: rank 8, alpha = rank (scaling 1, as the spec fixes for alpha <= 0), rsLora false,
  * 4 bits, groupSize 64, asymmetric, LORA_FACTORS, quantization on, no warm-up, frozen base,
- * learningRate 1e-3, 3 epochs, batchSize 32, ADAM, no clipping, a random seed, RTN merge.
+ * learningRate 1e-3, 3 epochs, batchSize 32, ADAM, no clipping, a random seed, RTN merge,
+ * a COSINE learning-rate schedule.
  */
 public record HyperparameterRequest(Integer rank, Double alpha, Boolean rsLora, Integer quantizationBits,
         Integer groupSize, Boolean symmetric, QuantizationTarget quantizationTarget, Boolean quantizationEnabled,
         Integer quantizationWarmupSteps, Boolean freezeBaseLayer, Double learningRate, Integer epochs,
-        Integer batchSize, OptimizerKind optimizer, Double maxGradNorm, Long seed, QuantizerKind mergeQuantizer) {
+        Integer batchSize, OptimizerKind optimizer, Double maxGradNorm, Long seed, QuantizerKind mergeQuantizer,
+        LearningRateSchedule learningRateSchedule) {
 
     public static final HyperparameterRequest DEFAULTS = new HyperparameterRequest(null, null, null, null, null,
-            null, null, null, null, null, null, null, null, null, null, null, null);
+            null, null, null, null, null, null, null, null, null, null, null, null, null);
 
     public static final int MAX_EPOCHS = 10_000;
 
@@ -49,7 +52,8 @@ public record HyperparameterRequest(Integer rank, Double alpha, Boolean rsLora, 
                 quantizationTarget == null ? QuantizationTarget.LORA_FACTORS : quantizationTarget,
                 or(quantizationEnabled, true), warmup, or(freezeBaseLayer, true), lr, e, batch,
                 optimizer == null ? OptimizerKind.ADAM : optimizer, maxGradNorm,
-                seed == null ? seeds.getAsLong() : seed, mergeQuantizer == null ? QuantizerKind.RTN : mergeQuantizer);
+                seed == null ? seeds.getAsLong() : seed, mergeQuantizer == null ? QuantizerKind.RTN : mergeQuantizer,
+                learningRateSchedule == null ? LearningRateSchedule.COSINE : learningRateSchedule);
     }
 
     private static void checkQuantSpec(int bits, int group, boolean sym) {

@@ -22,11 +22,19 @@ abstract class Optimizer {
 
     abstract void step(List<Parameter> params);
 
+    /** Sets the step size of the following steps (a schedule's value). */
+    abstract void learningRate(double learningRate);
+
     private static final class Sgd extends Optimizer {
-        private final float lr;
+        private float lr;
 
         Sgd(double lr) {
             this.lr = (float) lr;
+        }
+
+        @Override
+        void learningRate(double learningRate) {
+            lr = (float) learningRate;
         }
 
         @Override
@@ -42,7 +50,7 @@ abstract class Optimizer {
     }
 
     private static final class Adam extends Optimizer {
-        private final double lr;
+        private double lr;
         private final float beta1;
         private final float beta2;
         private final float eps;
@@ -54,6 +62,11 @@ abstract class Optimizer {
             this.beta1 = (float) beta1;
             this.beta2 = (float) beta2;
             this.eps = (float) eps;
+        }
+
+        @Override
+        void learningRate(double learningRate) {
+            lr = learningRate;
         }
 
         @Override

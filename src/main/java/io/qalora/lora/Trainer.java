@@ -95,6 +95,8 @@ public final class Trainer {
                     }
                     boolean quantize = config.quantizationEnabled() && step >= config.quantizationWarmupSteps();
                     adapter.setQuantizationEnabled(quantize);
+                    double learningRate = config.learningRate() * config.schedule().factor(step, totalSteps);
+                    optimizer.learningRate(learningRate);
                     adapter.forward(x, size, baseRows, y);
                     double loss = Loss.compute(data, order, from, size, y, dy);
                     if (!Double.isFinite(loss)) {
@@ -108,7 +110,7 @@ public final class Trainer {
                     lossSum += loss * size;
                     double seconds = (System.nanoTime() - stepStart) / 1e9;
                     listener.onStep(new TrainingListener.StepEvent(step, totalSteps, epoch + 1, loss, size,
-                            size / seconds, seconds, quantize));
+                            size / seconds, seconds, quantize, learningRate));
                 }
                 epochLosses[epoch] = lossSum / n;
                 listener.onEpoch(new TrainingListener.EpochEvent(epoch + 1, config.epochs(), epochLosses[epoch], step));

@@ -17,7 +17,8 @@ import io.qalora.quant.QuantSpec;
  * @param quantizationWarmupSteps steps trained without quantization first
  * @param freezeBaseLayer train only A and B (true) or W and b too
  * @param optimizer ADAM (beta1 0.9, beta2 0.999, eps 1e-8) or SGD
- * @param learningRate step size
+ * @param learningRate step size (the peak, under a schedule)
+ * @param schedule how the step size changes over the run's steps
  * @param epochs passes over the data
  * @param batchSize rows per step; the last batch of an epoch may be smaller
  * @param maxGradNorm clip the global gradient norm to this; {@code <= 0} disables clipping
@@ -26,7 +27,7 @@ import io.qalora.quant.QuantSpec;
  */
 public record TrainingConfig(int rank, double alpha, boolean rsLora, QuantSpec quant, QuantizationTarget target,
         boolean quantizationEnabled, int quantizationWarmupSteps, boolean freezeBaseLayer, OptimizerKind optimizer,
-        double learningRate, int epochs, int batchSize, double maxGradNorm, long seed, boolean cacheBaseOutputs) {
+        double learningRate, LearningRateSchedule schedule, int epochs, int batchSize, double maxGradNorm, long seed, boolean cacheBaseOutputs) {
 
     /** The optimizer of a run. */
     public enum OptimizerKind { ADAM, SGD }
@@ -39,6 +40,7 @@ public record TrainingConfig(int rank, double alpha, boolean rsLora, QuantSpec q
         require(quantizationWarmupSteps >= 0, "quantizationWarmupSteps", "must be >= 0, was " + quantizationWarmupSteps);
         require(optimizer != null, "optimizer", "must not be null");
         require(Double.isFinite(learningRate) && learningRate > 0, "learningRate", "must be a positive number, was " + learningRate);
+        require(schedule != null, "learningRateSchedule", "must not be null");
         require(epochs >= 1, "epochs", "must be at least 1, was " + epochs);
         require(batchSize >= 1, "batchSize", "must be at least 1, was " + batchSize);
         require(Double.isFinite(maxGradNorm), "maxGradNorm", "must be finite");
@@ -66,6 +68,7 @@ public record TrainingConfig(int rank, double alpha, boolean rsLora, QuantSpec q
         b.freezeBaseLayer = freezeBaseLayer;
         b.optimizer = optimizer;
         b.learningRate = learningRate;
+        b.schedule = schedule;
         b.epochs = epochs;
         b.batchSize = batchSize;
         b.maxGradNorm = maxGradNorm;
@@ -91,6 +94,7 @@ public record TrainingConfig(int rank, double alpha, boolean rsLora, QuantSpec q
         private boolean freezeBaseLayer = true;
         private OptimizerKind optimizer = OptimizerKind.ADAM;
         private double learningRate = 1e-3;
+        private LearningRateSchedule schedule = LearningRateSchedule.COSINE;
         private int epochs = 3;
         private int batchSize = 32;
         private double maxGradNorm;
@@ -150,6 +154,11 @@ public record TrainingConfig(int rank, double alpha, boolean rsLora, QuantSpec q
             return this;
         }
 
+        public Builder schedule(LearningRateSchedule v) {
+            schedule = v;
+            return this;
+        }
+
         public Builder epochs(int v) {
             epochs = v;
             return this;
@@ -177,7 +186,7 @@ public record TrainingConfig(int rank, double alpha, boolean rsLora, QuantSpec q
 
         public TrainingConfig build() {
             return new TrainingConfig(rank, alpha, rsLora, quant, target, quantizationEnabled, quantizationWarmupSteps,
-                    freezeBaseLayer, optimizer, learningRate, epochs, batchSize, maxGradNorm, seed, cacheBaseOutputs);
+                    freezeBaseLayer, optimizer, learningRate, schedule, epochs, batchSize, maxGradNorm, seed, cacheBaseOutputs);
         }
     }
 }

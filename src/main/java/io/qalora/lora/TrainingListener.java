@@ -34,9 +34,10 @@ public interface TrainingListener {
      * @param samplesPerSecond rows of this batch divided by the step's wall time
      * @param stepSeconds the step's wall time
      * @param quantizationActive whether this step fake-quantized (false during warmup)
+     * @param learningRate the step size this step used (the schedule's value)
      */
     record StepEvent(long step, long totalSteps, int epoch, double loss, int samples, double samplesPerSecond,
-            double stepSeconds, boolean quantizationActive) {
+            double stepSeconds, boolean quantizationActive, double learningRate) {
     }
 
     /**

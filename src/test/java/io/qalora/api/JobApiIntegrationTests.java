@@ -62,6 +62,7 @@ class JobApiIntegrationTests {
         assertThat(hp.get("quantizationWarmupSteps").asInt()).isZero();
         assertThat(hp.get("freezeBaseLayer").asBoolean()).isTrue();
         assertThat(hp.get("learningRate").asDouble()).isEqualTo(1e-3);
+        assertThat(hp.get("learningRateSchedule").asString()).isEqualTo("COSINE");
         assertThat(hp.get("epochs").asInt()).isEqualTo(3);
         assertThat(hp.get("batchSize").asInt()).isEqualTo(32);
         assertThat(hp.get("optimizer").asString()).isEqualTo("ADAM");

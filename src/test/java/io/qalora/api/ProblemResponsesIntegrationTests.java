@@ -280,6 +280,7 @@ class ProblemResponsesIntegrationTests {
     @CsvSource(delimiter = '|', value = {
             "{\"optimizer\": \"RMSPROP\"}          | hyperparameters.optimizer",
             "{\"quantizationTarget\": \"BOTH\"}    | hyperparameters.quantizationTarget",
+            "{\"learningRateSchedule\": \"STEP\"}  | hyperparameters.learningRateSchedule",
             "{\"rank\": \"two\"}                   | hyperparameters.rank",
             "{\"learningRate\": \"fast\"}          | hyperparameters.learningRate",
             "{\"symmetric\": \"maybe\"}            | hyperparameters.symmetric",

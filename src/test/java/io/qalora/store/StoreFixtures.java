@@ -6,6 +6,7 @@ import io.qalora.job.JobResult;
 import io.qalora.job.JobStatus;
 import io.qalora.job.Progress;
 import io.qalora.lora.Metrics;
+import io.qalora.lora.LearningRateSchedule;
 import io.qalora.lora.QuantizationTarget;
 import io.qalora.lora.TrainingConfig.OptimizerKind;
 import io.qalora.quant.QuantStats;
@@ -28,10 +29,11 @@ final class StoreFixtures {
 
     static final Hyperparameters HYPERPARAMETERS = new Hyperparameters(8, 16.0, false, 4, 32, true,
             QuantizationTarget.LORA_FACTORS, true, 10, true, 1e-3, 3, 32, OptimizerKind.ADAM, null,
-            -4_611_686_018_427_387_904L, QuantizerKind.RTN);
+            -4_611_686_018_427_387_904L, QuantizerKind.RTN, LearningRateSchedule.COSINE);
 
     static final Hyperparameters OTHER_HYPERPARAMETERS = new Hyperparameters(4, 4.0 / 3, true, 2, 64, false,
-            QuantizationTarget.MERGED_WEIGHTS, false, 0, false, 0.05, 1, 7, OptimizerKind.SGD, 1.5, 42L, QuantizerKind.GPTQ);
+            QuantizationTarget.MERGED_WEIGHTS, false, 0, false, 0.05, 1, 7, OptimizerKind.SGD, 1.5, 42L, QuantizerKind.GPTQ,
+            LearningRateSchedule.CONSTANT);
 
     private StoreFixtures() {
     }
