@@ -30,7 +30,9 @@ record DatasetUpload(
             return;
         }
         for (int r = 0; r < rows.length; r++) {
-            InvalidParameterException.require(rows[r] != null, field, "row " + r + " is null");
+            if (rows[r] == null) {
+                throw new InvalidParameterException(field, "row " + r + " is null");
+            }
         }
     }
 }

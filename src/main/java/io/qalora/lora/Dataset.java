@@ -2,6 +2,7 @@ package io.qalora.lora;
 
 import static io.qalora.InvalidParameterException.require;
 
+import io.qalora.InvalidParameterException;
 import java.util.Arrays;
 
 /**
@@ -30,8 +31,10 @@ public record Dataset(int rows, int inFeatures, int outFeatures, float[] inputs,
             require(labels.length == rows, "labels", "has " + labels.length + " values, expected rows = " + rows);
             for (int i = 0; i < labels.length; i++) {
                 int label = labels[i];
-                require(label >= 0 && label < outFeatures, "labels",
-                        "label " + label + " at row " + i + " is outside 0.." + (outFeatures - 1));
+                if (label < 0 || label >= outFeatures) {
+                    throw new InvalidParameterException("labels",
+                            "label " + label + " at row " + i + " is outside 0.." + (outFeatures - 1));
+                }
             }
         }
     }
@@ -55,7 +58,9 @@ public record Dataset(int rows, int inFeatures, int outFeatures, float[] inputs,
 
     private static void requireFinite(float[] values, String name) {
         for (int i = 0; i < values.length; i++) {
-            require(Float.isFinite(values[i]), name, "value at flat index " + i + " is not finite");
+            if (!Float.isFinite(values[i])) {
+                throw new InvalidParameterException(name, "value at flat index " + i + " is not finite");
+            }
         }
     }
 

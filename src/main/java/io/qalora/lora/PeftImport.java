@@ -159,7 +159,10 @@ public final class PeftImport {
     private static float[] finite(Tensor t) {
         float[] v = t.toFloatArray();
         for (int i = 0; i < v.length; i++) {
-            require(Float.isFinite(v[i]), t.name(), "value at " + i + " is " + v[i] + "; all values must be finite");
+            if (!Float.isFinite(v[i])) {
+                throw new InvalidParameterException(t.name(), "value at " + i + " is " + v[i]
+                        + "; all values must be finite");
+            }
         }
         return v;
     }
