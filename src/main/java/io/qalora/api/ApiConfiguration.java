@@ -37,7 +37,7 @@ class ApiConfiguration implements WebMvcConfigurer {
     @Override
     public void addInterceptors(InterceptorRegistry registry) {
         registry.addInterceptor(new UploadLimit(properties.uploads().maxBytes()))
-                .addPathPatterns("/v1/layers", "/v1/datasets");
+                .addPathPatterns("/v1/layers", "/v1/datasets", "/v1/merges");
     }
 
     /** Fixed info and a relative server URL, so the description is the same on every host and port. */

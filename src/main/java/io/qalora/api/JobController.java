@@ -23,7 +23,7 @@ import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
-@Tag(name = "Jobs", description = "Training jobs: submit, watch, cancel.")
+@Tag(name = "Jobs", description = "Jobs: submit training, watch and cancel any job (training or merge).")
 @RestController
 @RequestMapping("/v1/jobs")
 class JobController {

@@ -3,7 +3,9 @@ package io.qalora.api;
 import io.qalora.job.Hyperparameters;
 import io.qalora.job.Job;
 import io.qalora.job.JobError;
+import io.qalora.job.JobKind;
 import io.qalora.job.JobStatus;
+import io.qalora.job.MergeSettings;
 import io.qalora.job.Progress;
 import io.qalora.lora.LearningRateSchedule;
 import io.qalora.lora.QuantizationTarget;
@@ -15,21 +17,24 @@ import java.time.Instant;
 import java.util.Map;
 import java.util.UUID;
 
-@Schema(name = "Job", description = "A training job: QUEUED, then RUNNING, then SUCCEEDED, FAILED or CANCELLED "
-        + "(a RUNNING job whose worker stopped goes back to QUEUED).")
+@Schema(name = "Job", description = "A job, TRAINING or MERGE: QUEUED, then RUNNING, then SUCCEEDED, FAILED or "
+        + "CANCELLED (a RUNNING job whose worker stopped goes back to QUEUED). A merge done within its request is "
+        + "SUCCEEDED from the start.")
 record JobResponse(
         @Schema(description = "The job's id.", example = "a3c5e7f9-1b2d-4f6a-8c0e-2d4f6a8c0e1b",
                 requiredMode = RequiredMode.REQUIRED) UUID id,
         @Schema(description = "Where the job is in its life.", example = "QUEUED",
                 requiredMode = RequiredMode.REQUIRED) JobStatus status,
+        @Schema(description = "TRAINING (POST /v1/jobs) or MERGE (POST /v1/merges).", example = "TRAINING",
+                requiredMode = RequiredMode.REQUIRED) JobKind kind,
         @Schema(description = "The base layer.", example = "0d9f6c52-3b7e-4a51-9c41-7f1f0a6f4a21",
                 requiredMode = RequiredMode.REQUIRED) UUID layerId,
-        @Schema(description = "The dataset trained on.", example = "5b0e2f7a-9c3d-4e8f-a1b2-c3d4e5f60718",
-                requiredMode = RequiredMode.REQUIRED) UUID trainingDatasetId,
+        @Schema(description = "The dataset trained on (TRAINING only).",
+                example = "5b0e2f7a-9c3d-4e8f-a1b2-c3d4e5f60718") UUID trainingDatasetId,
         @Schema(description = "The dataset evaluated on, if one was given.",
                 example = "7c1d3e5f-2a4b-4c6d-8e0f-1a2b3c4d5e6f") UUID validationDatasetId,
-        @Schema(description = "The settings with every default filled in and the seed drawn.",
-                requiredMode = RequiredMode.REQUIRED) ResolvedHyperparameters hyperparameters,
+        @Schema(description = "The settings with every default filled in and the seed drawn (TRAINING only).")
+        ResolvedHyperparameters hyperparameters,
         @Schema(description = "Whether the LoRA + post-training-quantization baseline is trained too.",
                 example = "true", requiredMode = RequiredMode.REQUIRED) boolean compareWithPtq,
         @Schema(description = "The labels given at submission.", example = "{\"experiment\": \"demo\"}",
@@ -47,16 +52,49 @@ record JobResponse(
         @Schema(description = "When a worker last started it.", example = "2025-01-31T12:00:01.5Z")
         Instant startedAt,
         @Schema(description = "When it reached SUCCEEDED, FAILED or CANCELLED.", example = "2025-01-31T12:00:09Z")
-        Instant finishedAt) {
+        Instant finishedAt,
+        @Schema(description = "What a MERGE job merges and how (MERGE only).") Merge merge) {
 
     static JobResponse of(Job job) {
         Progress p = job.progress();
         JobError e = job.error();
-        return new JobResponse(job.id(), job.status(), job.layerId(), job.trainingDatasetId(),
+        return new JobResponse(job.id(), job.status(), job.kind(), job.layerId(), job.trainingDatasetId(),
                 job.validationDatasetId(), ResolvedHyperparameters.of(job.hyperparameters()), job.compareWithPtq(),
                 job.metadata(), new JobProgress(p.step(), p.totalSteps(), p.epoch()), Numbers.finite(job.trainLoss()),
                 Numbers.finite(job.validationLoss()), e == null ? null : new Failure(e.code(), e.message()),
-                job.attempts(), job.createdAt(), job.startedAt(), job.finishedAt());
+                job.attempts(), job.createdAt(), job.startedAt(), job.finishedAt(), Merge.of(job.merge()));
+    }
+
+    @Schema(name = "MergeSettings", description = "A MERGE job's adapter and quantization, every default resolved.")
+    record Merge(
+            @Schema(description = "The module the adapter was read from (PEFT uploads only).",
+                    example = "model.layers.0.self_attn.q_proj") String module,
+            @Schema(description = "LoRA rank r.", example = "2", requiredMode = RequiredMode.REQUIRED) int rank,
+            @Schema(description = "LoRA alpha; a request's absent or non-positive alpha is r.", example = "4.0",
+                    requiredMode = RequiredMode.REQUIRED) double alpha,
+            @Schema(description = "Whether the scaling is alpha / sqrt(r) rather than alpha / r.", example = "false",
+                    requiredMode = RequiredMode.REQUIRED) boolean rsLora,
+            @Schema(description = "s, by which B A is scaled: alpha / r, or alpha / sqrt(r) with rsLora (float32).",
+                    example = "2.0", requiredMode = RequiredMode.REQUIRED) float scaling,
+            @Schema(description = "Bits per code of the merged weight.", example = "4",
+                    requiredMode = RequiredMode.REQUIRED) int quantizationBits,
+            @Schema(description = "Values per quantization group.", example = "64",
+                    requiredMode = RequiredMode.REQUIRED) int groupSize,
+            @Schema(description = "Symmetric rather than asymmetric quantization.", example = "false",
+                    requiredMode = RequiredMode.REQUIRED) boolean symmetric,
+            @Schema(description = "RTN or GPTQ.", example = "RTN", requiredMode = RequiredMode.REQUIRED)
+            QuantizerKind quantizer,
+            @Schema(description = "The dataset whose inputs GPTQ calibrated on (GPTQ only).",
+                    example = "5b0e2f7a-9c3d-4e8f-a1b2-c3d4e5f60718") UUID calibrationDatasetId,
+            @Schema(description = "SHA-256 of the stored adapter file (GET /v1/jobs/{id}/adapter).",
+                    example = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                    requiredMode = RequiredMode.REQUIRED) String adapterSha256) {
+
+        static Merge of(MergeSettings m) {
+            return m == null ? null : new Merge(m.module(), m.rank(), m.alpha(), m.rsLora(), m.scaling(),
+                    m.quantizationBits(), m.groupSize(), m.symmetric(), m.quantizer(), m.calibrationDatasetId(),
+                    m.adapter().sha256());
+        }
     }
 
     @Schema(name = "JobProgress", description = "Steps done of all, and the current epoch.")
@@ -116,7 +154,7 @@ record JobResponse(
             LearningRateSchedule learningRateSchedule) {
 
         static ResolvedHyperparameters of(Hyperparameters h) {
-            return new ResolvedHyperparameters(h.rank(), h.alpha(), h.rsLora(), h.quantizationBits(), h.groupSize(),
+            return h == null ? null : new ResolvedHyperparameters(h.rank(), h.alpha(), h.rsLora(), h.quantizationBits(), h.groupSize(),
                     h.symmetric(), h.quantizationTarget(), h.quantizationEnabled(), h.quantizationWarmupSteps(),
                     h.freezeBaseLayer(), h.learningRate(), h.epochs(), h.batchSize(), h.optimizer(), h.maxGradNorm(),
                     h.seed(), h.mergeQuantizer(), h.learningRateSchedule());

@@ -13,7 +13,8 @@ import io.swagger.v3.oas.annotations.media.Schema.RequiredMode;
 record JobResultResponse(
         @Schema(description = "The error quantization leaves.", requiredMode = RequiredMode.REQUIRED)
         Quantization quantization,
-        @Schema(description = "Losses (and accuracy) of the layer variants.", requiredMode = RequiredMode.REQUIRED)
+        @Schema(description = "Losses (and accuracy) of the layer variants; absent for a MERGE job, which has no "
+                + "data to evaluate on.")
         Evaluation evaluation,
         @Schema(description = "How the merged layer is quantized.", requiredMode = RequiredMode.REQUIRED)
         MergedLayerInfo mergedLayer,
@@ -34,7 +35,7 @@ record JobResultResponse(
                         m.outFeatures(), m.quantizer()),
                 p == null ? null : new Provenance(p.engineVersion(), p.seed(), p.layerSha256(),
                         p.trainingDatasetSha256(), p.validationDatasetSha256(), p.durationSeconds(), p.steps(),
-                        p.blasThreads()));
+                        p.blasThreads(), p.adapterSha256(), p.calibrationDatasetSha256()));
     }
 
     @Schema(name = "QuantizationReport", description = "Quantization error of the LoRA factors and of the merged "
@@ -125,11 +126,12 @@ record JobResultResponse(
     @Schema(name = "Provenance", description = "Where a result came from, so it can be reproduced and checked.")
     record Provenance(
             @Schema(description = "The engine's version.", example = "0.1.0") String engineVersion,
-            @Schema(description = "The seed the run used.", example = "42", requiredMode = RequiredMode.REQUIRED)
+            @Schema(description = "The seed the run used (0 for a merge, whose calibration rows beyond 1024 are "
+                    + "sampled with seed 0).", example = "42", requiredMode = RequiredMode.REQUIRED)
             long seed,
             @Schema(description = "SHA-256 of the layer file.",
                     example = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08") String layerSha256,
-            @Schema(description = "SHA-256 of the training dataset file.",
+            @Schema(description = "SHA-256 of the training dataset file (TRAINING only).",
                     example = "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae")
             String trainingDatasetSha256,
             @Schema(description = "SHA-256 of the validation dataset file, if any.",
@@ -137,9 +139,17 @@ record JobResultResponse(
             String validationDatasetSha256,
             @Schema(description = "Wall-clock seconds of the run.", example = "3.2",
                     requiredMode = RequiredMode.REQUIRED) double durationSeconds,
-            @Schema(description = "Optimizer steps taken.", example = "100", requiredMode = RequiredMode.REQUIRED)
+            @Schema(description = "Optimizer steps taken (0 for a merge).", example = "100",
+                    requiredMode = RequiredMode.REQUIRED)
             long steps,
             @Schema(description = "BLAS threads the run used.", example = "4", requiredMode = RequiredMode.REQUIRED)
-            int blasThreads) {
+            int blasThreads,
+            @Schema(description = "SHA-256 of the merged adapter file (MERGE only).",
+                    example = "3e23e8160039594a33894f6564e1b1348bbd7a0088d42c4acb73eeaed59c009d")
+            String adapterSha256,
+            @Schema(description = "SHA-256 of the dataset GPTQ calibrated on (MERGE with GPTQ only; a TRAINING "
+                    + "job calibrates on its training dataset).",
+                    example = "2e7d2c03a9507ae265ecf5b5356885a53393a2029d241394997265a1a25aefc6")
+            String calibrationDatasetSha256) {
     }
 }

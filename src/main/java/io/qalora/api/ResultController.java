@@ -10,7 +10,6 @@ import io.qalora.job.JobService;
 import io.qalora.job.QaLoraProperties;
 import io.qalora.job.StoredResult;
 import io.qalora.lora.GptqExport;
-import io.qalora.lora.PeftExport;
 import io.qalora.lora.SafetensorsExport;
 import io.qalora.tensor.SafetensorsReader;
 import io.swagger.v3.oas.annotations.Operation;
@@ -35,8 +34,8 @@ import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.context.request.WebRequest;
 
-@Tag(name = "Results",
-        description = "What a SUCCEEDED job produced: the report, the merged quantized layer, the adapter.")
+@Tag(name = "Results", description = "What a SUCCEEDED job (training or merge) produced: the report, the merged "
+        + "quantized layer, the adapter.")
 @RestController
 @RequestMapping("/v1/jobs/{id}")
 class ResultController {
@@ -140,8 +139,8 @@ class ResultController {
     /** {@code ?format=peft}, documented with {@link #adapter}. */
     @Operation(hidden = true)
     @GetMapping(path = "/adapter", params = "format=peft", produces = "application/zip")
-    ResponseEntity<byte[]> adapterPeft(@PathVariable UUID id,
-            @RequestParam(defaultValue = PeftExport.DEFAULT_MODULE) String module) throws IOException {
+    ResponseEntity<byte[]> adapterPeft(@PathVariable UUID id, @RequestParam(required = false) String module)
+            throws IOException {
         BlobRef adapter = file(jobs.result(id).adapter(), "adapter", id);
         try (InputStream in = blobs.open(adapter)) {
             byte[] zip = SafetensorsExport.adapterAsPeft(SafetensorsReader.read(in), module);
@@ -160,7 +159,9 @@ class ResultController {
                     + "and `Range` requests are served. With `format=peft`, a Hugging Face PEFT checkpoint zip "
                     + "(`adapter_config.json` with peft_type LORA, r, lora_alpha, target_modules, use_rslora and the "
                     + "QA-LoRA settings; `adapter_model.safetensors` with `base_model.model.<module>.lora_A.weight` "
-                    + "and `...lora_B.weight`), for the module named by `module` (default `dense`).")
+                    + "and `...lora_B.weight`), for the module named by `module` (default: the module a merged PEFT "
+                    + "adapter was uploaded for, else `dense`). A trained adapter's config carries its QA-LoRA "
+                    + "settings; a merged upload's is plain LoRA.")
     @ApiResponse(responseCode = "200", description = "The adapter file.",
             headers = @Header(name = "ETag", description = "The quoted SHA-256 of the file.",
                     schema = @Schema(type = "string")),
@@ -177,7 +178,7 @@ class ResultController {
                     schema = @Schema(allowableValues = {"safetensors", "peft"}, defaultValue = "safetensors"))
             @RequestParam(defaultValue = "safetensors") String format,
             @Parameter(description = "With `format=peft`: the module the adapter applies to.", example = "dense")
-            @RequestParam(defaultValue = PeftExport.DEFAULT_MODULE) String module,
+            @RequestParam(required = false) String module,
             WebRequest request) {
         if (!format.equalsIgnoreCase("safetensors")) {
             throw ProblemHandler.problem(ProblemType.MALFORMED_REQUEST,

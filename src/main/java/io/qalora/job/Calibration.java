@@ -4,18 +4,22 @@ import io.qalora.lora.Dataset;
 import java.util.SplittableRandom;
 
 /**
- * The calibration inputs of a GPTQ merge: the job's training inputs, or a seeded sample of
- * {@value #MAX_ROWS} of them, which bounds the Hessian's cost ({@code rows x in^2}).
+ * The calibration inputs of a GPTQ merge: the job's training inputs (or a merge's calibration
+ * dataset), or a seeded sample of {@value #MAX_ROWS} of them, which bounds the Hessian's cost
+ * ({@code rows x in^2}).
  */
 record Calibration(float[] inputs, int rows) {
 
     static final int MAX_ROWS = 1024;
 
     static Calibration of(Dataset training, long seed) {
-        int n = training.rows();
-        int in = training.inFeatures();
+        return of(training.inputs(), training.rows(), training.inFeatures(), seed);
+    }
+
+    /** From {@code inputs [n, in]}. */
+    static Calibration of(float[] inputs, int n, int in, long seed) {
         if (n <= MAX_ROWS) {
-            return new Calibration(training.inputs(), n);
+            return new Calibration(inputs, n);
         }
         int[] order = new int[n];
         for (int i = 0; i < n; i++) {
@@ -28,7 +32,7 @@ record Calibration(float[] inputs, int rows) {
             int t = order[i];
             order[i] = order[j];
             order[j] = t;
-            System.arraycopy(training.inputs(), order[i] * in, sample, i * in, in);
+            System.arraycopy(inputs, order[i] * in, sample, i * in, in);
         }
         return new Calibration(sample, MAX_ROWS);
     }

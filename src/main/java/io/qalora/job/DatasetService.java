@@ -133,12 +133,7 @@ public class DatasetService {
 
     /** The dataset as the engine needs it; labels are checked against {@code outFeatures}. */
     public Dataset load(DatasetInfo info, int outFeatures) {
-        SafetensorsFile file;
-        try (InputStream in = blobs.open(info.blob())) {
-            file = SafetensorsReader.read(in);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        SafetensorsFile file = read(info);
         float[] inputs = file.require(INPUTS).toFloatArray();
         if (info.kind() == DatasetKind.REGRESSION) {
             return Dataset.regression(inputs, file.require(TARGETS).toFloatArray(), info.rows(), info.inFeatures(),
@@ -152,7 +147,23 @@ public class DatasetService {
         return Dataset.classification(inputs, labels, info.rows(), info.inFeatures(), outFeatures);
     }
 
-    /** Deletes the dataset and its bytes; refused (409) while a queued or running job uses it. */
+    /** Only the inputs {@code [rows, inFeatures]}, as float32 (calibration needs no targets or labels). */
+    public float[] loadInputs(DatasetInfo info) {
+        return read(info).require(INPUTS).toFloatArray();
+    }
+
+    private SafetensorsFile read(DatasetInfo info) {
+        try (InputStream in = blobs.open(info.blob())) {
+            return SafetensorsReader.read(in);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Deletes the dataset and its bytes; refused (409) while a queued or running job uses it (to
+     * train, validate or calibrate).
+     */
     public void delete(UUID id) {
         tx.executeWithoutResult(status -> {
             DatasetInfo dataset = get(id);

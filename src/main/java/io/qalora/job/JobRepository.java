@@ -24,6 +24,12 @@ public interface JobRepository {
     /** Inserts a QUEUED job; a duplicate idempotency key throws {@code DuplicateKeyException}. */
     void insert(Job job, String idempotencyKey, String requestHash);
 
+    /**
+     * Inserts a job that already ran (a merge done within its request) as SUCCEEDED, with its
+     * result, in the caller's transaction; a duplicate idempotency key throws {@code DuplicateKeyException}.
+     */
+    void insertSucceeded(Job job, String idempotencyKey, String requestHash, StoredResult result);
+
     Optional<Job> find(UUID id);
 
     Optional<Keyed> findByIdempotencyKey(String key);
@@ -71,6 +77,6 @@ public interface JobRepository {
     /** Whether a QUEUED or RUNNING job uses the layer. */
     boolean layerInUse(UUID layerId);
 
-    /** Whether a QUEUED or RUNNING job uses the dataset (for training or validation). */
+    /** Whether a QUEUED or RUNNING job uses the dataset (for training, validation or calibration). */
     boolean datasetInUse(UUID datasetId);
 }

@@ -9,7 +9,8 @@ import io.qalora.quant.QuantizerKind;
  * What a succeeded job produced, besides the merged layer and adapter files.
  *
  * @param quantization error of quantizing the LoRA factors and the merged weights
- * @param evaluation the deployed layer against the alternatives, on the validation set (or the training set)
+ * @param evaluation the deployed layer against the alternatives, on the validation set (or the training set);
+ *     null for a merge, which has no data to evaluate on
  * @param mergedLayer how the merged layer is quantized
  * @param provenance where the result came from
  */
@@ -46,7 +47,19 @@ public record JobResult(Quantization quantization, Evaluation evaluation, Merged
             QuantizerKind quantizer) {
     }
 
+    /**
+     * {@code adapterSha256} and {@code calibrationDatasetSha256} belong to merges of an uploaded
+     * adapter (the stored adapter file, and the GPTQ calibration inputs); training has neither.
+     */
     public record Provenance(String engineVersion, long seed, String layerSha256, String trainingDatasetSha256,
-            String validationDatasetSha256, double durationSeconds, long steps, int blasThreads) {
+            String validationDatasetSha256, double durationSeconds, long steps, int blasThreads, String adapterSha256,
+            String calibrationDatasetSha256) {
+
+        /** A training run's provenance. */
+        public Provenance(String engineVersion, long seed, String layerSha256, String trainingDatasetSha256,
+                String validationDatasetSha256, double durationSeconds, long steps, int blasThreads) {
+            this(engineVersion, seed, layerSha256, trainingDatasetSha256, validationDatasetSha256, durationSeconds,
+                    steps, blasThreads, null, null);
+        }
     }
 }

@@ -8,6 +8,7 @@ import io.qalora.lora.Evaluator;
 import io.qalora.lora.MergedLayer;
 import io.qalora.lora.Metrics;
 import io.qalora.lora.NativeBlas;
+import io.qalora.lora.PeftAdapter;
 import io.qalora.lora.QaLoraAdapter;
 import io.qalora.lora.SafetensorsExport;
 import io.qalora.lora.Trainer;
@@ -19,8 +20,12 @@ import io.qalora.quant.QuantErrorStats;
 import io.qalora.quant.QuantizerKind;
 import io.qalora.tensor.DenseLayer;
 import io.qalora.tensor.SafetensorsException;
+import io.qalora.tensor.SafetensorsReader;
 import io.qalora.tensor.SafetensorsWriter;
 import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -35,8 +40,9 @@ import org.springframework.transaction.support.TransactionOperations;
 
 /**
  * Runs one claimed job with the engine, start to end: loads the layer and datasets, trains,
- * evaluates, merges, and writes the result files together with the status change in one
- * transaction. Every failure ends as a FAILED job with a code, never as a thrown exception.
+ * evaluates, merges (or, for a MERGE job, only merges the stored adapter), and writes the result
+ * files together with the status change in one transaction. Every failure ends as a FAILED job
+ * with a code, never as a thrown exception.
  */
 @Component
 public class JobRunner {
@@ -71,7 +77,7 @@ public class JobRunner {
         EventLog events = new EventLog(jobs, job.id(), clock);
         events.state(JobStatus.RUNNING, "attempt " + job.attempts() + " on " + owner);
         try {
-            Trained trained = train(job, running, events);
+            Trained trained = job.kind() == JobKind.MERGE ? merge(job, running, events) : train(job, running, events);
             finish(job, owner, JobStatus.SUCCEEDED, null, trained, running, events, started);
         } catch (TrainingCancelledException e) {
             if (running.handBack.get() && !running.cancelled.get()) {
@@ -103,8 +109,36 @@ public class JobRunner {
         }
     }
 
-    /** A finished training's report and files, before they are stored. */
-    private record Trained(JobResult report, byte[] mergedFile, byte[] adapterFile) {
+    /**
+     * A finished run's report and files, before they are stored; a merge's adapter is stored
+     * already ({@code storedAdapter}) instead of being a new file.
+     */
+    private record Trained(JobResult report, byte[] mergedFile, byte[] adapterFile, BlobRef storedAdapter) {
+    }
+
+    /** A queued merge: the stored adapter into the layer, quantized as its settings say. */
+    private Trained merge(Job job, RunningJob running, EventLog events) {
+        MergeSettings m = job.merge();
+        LayerInfo layerInfo = layers.get(job.layerId());
+        DenseLayer base = layers.load(layerInfo);
+        PeftAdapter factors;
+        try (InputStream in = blobs.open(m.adapter())) {
+            factors = SafetensorsExport.readAdapter(SafetensorsReader.read(in), m.module());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        DatasetInfo calibrationInfo = m.calibrationDatasetId() == null ? null : datasets.get(m.calibrationDatasetId());
+        Calibration calibration = calibrationInfo == null ? null : MergeService.calibration(datasets, calibrationInfo);
+        if (running.shouldStop()) {
+            // A merge is one step: it stops before it starts or not at all.
+            throw new TrainingCancelledException(0);
+        }
+        AdapterMerge.Outcome outcome = AdapterMerge.run(job.id(), layerInfo, base, factors, m.quantSpec(),
+                m.quantizer(), m.adapter().sha256(), calibration, calibrationInfo);
+        events.note(MergeService.note(m, calibration));
+        metrics.mergedQuantizationError(m.quantizationBits(),
+                outcome.report().quantization().mergedWeights().averageError());
+        return new Trained(outcome.report(), outcome.mergedFile(), null, m.adapter());
     }
 
     private Trained train(Job job, RunningJob running, EventLog events) {
@@ -164,7 +198,7 @@ public class JobRunner {
                     Map.of("job_id", job.id().toString(), "quantization_target", hp.quantizationTarget().name(),
                             "quantizer", hp.mergeQuantizer().name())));
             byte[] adapterFile = SafetensorsWriter.toBytes(SafetensorsExport.adapter(adapter));
-            return new Trained(report, mergedFile, adapterFile);
+            return new Trained(report, mergedFile, adapterFile, null);
         }
     }
 
@@ -192,7 +226,8 @@ public class JobRunner {
             jobs.heartbeat(job.id(), owner, lease, clock.instant(), running.progress, running.trainLoss);
             StoredResult stored = result == null ? null : new StoredResult(result.report(),
                     blobs.write(new ByteArrayInputStream(result.mergedFile()), Long.MAX_VALUE),
-                    blobs.write(new ByteArrayInputStream(result.adapterFile()), Long.MAX_VALUE));
+                    result.adapterFile() == null ? result.storedAdapter()
+                            : blobs.write(new ByteArrayInputStream(result.adapterFile()), Long.MAX_VALUE));
             boolean finished = jobs.finish(job.id(), owner, status, error, running.trainLoss, validationLoss, stored,
                     clock.instant());
             if (finished) {

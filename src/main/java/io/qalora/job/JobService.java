@@ -12,13 +12,12 @@ import org.springframework.dao.DuplicateKeyException;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.support.TransactionOperations;
 
-/** Submits, lists, cancels and reports on training jobs. */
+/** Submits training jobs; lists, cancels and reports on jobs of every kind. */
 @Service
 public class JobService {
 
     /** Seeds below 2^53, so a JSON client in any language reads them back exactly. */
     private static final long SEED_BOUND = 1L << 53;
-    private static final int MAX_METADATA = 50;
 
     private final JobRepository jobs;
     private final LayerService layers;
@@ -52,8 +51,7 @@ public class JobService {
     public Submitted submit(JobSubmission request, String idempotencyKey) {
         String fingerprint = request.fingerprint();
         if (idempotencyKey != null) {
-            require(!idempotencyKey.isBlank() && idempotencyKey.length() <= 200, "Idempotency-Key",
-                    "must be 1..200 characters");
+            Submissions.checkIdempotencyKey(idempotencyKey);
             Optional<Submitted> earlier = replay(idempotencyKey, fingerprint);
             if (earlier.isPresent()) {
                 return earlier.get();
@@ -75,13 +73,7 @@ public class JobService {
     }
 
     private Optional<Submitted> replay(String key, String fingerprint) {
-        return jobs.findByIdempotencyKey(key).map(keyed -> {
-            if (!keyed.requestHash().equals(fingerprint)) {
-                throw new ConflictException("Idempotency-Key " + key + " was used for a different request (job "
-                        + keyed.job().id() + ")");
-            }
-            return new Submitted(keyed.job(), false);
-        });
+        return Submissions.replay(jobs, key, fingerprint);
     }
 
     private Job validated(JobSubmission request) {
@@ -101,9 +93,7 @@ public class JobService {
         require(hp.rank() <= maxRank, "hyperparameters.rank",
                 "must be at most min(inFeatures, outFeatures) = " + maxRank + ", was " + hp.rank());
         Map<String, String> metadata = request.metadata();
-        require(metadata.size() <= MAX_METADATA, "metadata", "holds at most " + MAX_METADATA + " entries");
-        metadata.forEach((k, v) -> require(k != null && !k.isEmpty() && k.length() <= 100 && v != null
-                && v.length() <= 1000, "metadata", "keys must be 1..100 characters and values at most 1000"));
+        Submissions.checkMetadata(metadata);
         return new Job(UUID.randomUUID(), JobStatus.QUEUED, layer.id(), training.id(), request.validationDatasetId(), hp,
                 Boolean.TRUE.equals(request.compareWithPtq()), metadata, Progress.NONE, null, null, null, 0,
                 clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MICROS), null, null);

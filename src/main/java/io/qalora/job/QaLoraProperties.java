@@ -9,14 +9,16 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * @param workers the worker pool that claims and runs jobs
  * @param uploads limits on uploaded layers and datasets
  * @param results limits on results served as JSON
+ * @param merges merges of uploaded adapters ({@code POST /v1/merges})
  */
 @ConfigurationProperties("qalora")
-public record QaLoraProperties(Workers workers, Uploads uploads, Results results) {
+public record QaLoraProperties(Workers workers, Uploads uploads, Results results, Merges merges) {
 
     public QaLoraProperties {
         workers = workers == null ? new Workers(true, 1, 0, null, null, null, null, 0) : workers;
         uploads = uploads == null ? new Uploads(0) : uploads;
         results = results == null ? new Results(0) : results;
+        merges = merges == null ? new Merges(0) : merges;
     }
 
     /**
@@ -57,6 +59,18 @@ public record QaLoraProperties(Workers workers, Uploads uploads, Results results
     public record Results(long jsonMaxElements) {
         public Results {
             jsonMaxElements = jsonMaxElements <= 0 ? 1L << 20 : jsonMaxElements;
+        }
+    }
+
+    /**
+     * @param syncMaxElements the largest layer ({@code out * in}) merged within the request; larger
+     *     ones are queued as jobs for the workers
+     */
+    public record Merges(long syncMaxElements) {
+        public static final long DEFAULT_SYNC_MAX_ELEMENTS = 1L << 22;
+
+        public Merges {
+            syncMaxElements = syncMaxElements <= 0 ? DEFAULT_SYNC_MAX_ELEMENTS : syncMaxElements;
         }
     }
 }

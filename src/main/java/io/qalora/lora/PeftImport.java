@@ -23,9 +23,15 @@ import tools.jackson.databind.json.JsonMapper;
  * when their key is the module path or its dotted suffix (keys are compared literally, not as the
  * regular expressions PEFT also allows).
  *
+ * <p>A checkpoint of several modules (PEFT saves every target module in one file) is read one
+ * module at a time: {@link #read(byte[], String)} names it, either as the module path
+ * ({@code model.layers.0.self_attn.q_proj}) or as the tensor stem with PEFT's
+ * {@code base_model.model.} prefix.
+ *
  * <p>Refused, naming the reason: another PEFT type, DoRA, QA-LoRA's pooled input
  * ({@code use_qalora}), {@code fan_in_fan_out} (transposed Conv1D weights), trained biases
- * ({@code bias} other than {@code "none"}), more than one module, pickled {@code .bin} weights.
+ * ({@code bias} other than {@code "none"}), several modules without a module named (field
+ * {@code module}), pickled {@code .bin} weights.
  */
 public final class PeftImport {
 
@@ -41,12 +47,24 @@ public final class PeftImport {
     }
 
     /**
-     * The adapter in {@code zip}.
+     * The adapter in {@code zip}, which must adapt exactly one module.
      *
      * @throws InvalidParameterException naming the file or field at fault
      * @throws io.qalora.tensor.SafetensorsException when the weights file breaks a format rule
      */
     public static PeftAdapter read(byte[] zip) {
+        return read(zip, null);
+    }
+
+    /**
+     * The adapter of {@code module} in {@code zip}; with {@code module} null the zip must adapt
+     * exactly one module. The other modules' factors are checked for pairing, not read.
+     *
+     * @throws InvalidParameterException naming the file or field at fault ({@code module} when
+     *     the module is not in the zip, or when several are and none was named)
+     * @throws io.qalora.tensor.SafetensorsException when the weights file breaks a format rule
+     */
+    public static PeftAdapter read(byte[] zip, String module) {
         Map<String, byte[]> entries = ZipArchive.read(zip, "adapter", MAX_UNPACKED_BYTES);
         JsonNode config = parseConfig(single(entries, PeftExport.CONFIG_FILE));
         byte[] weights = single(entries, PeftExport.WEIGHTS_FILE);
@@ -77,26 +95,47 @@ public final class PeftImport {
             }
         }
         require(others.isEmpty(), "adapter", "holds tensors other than lora_A and lora_B: " + others);
-        require(aNames.size() == 1, "adapter", "must adapt exactly one module, found lora_A for " + aNames.size()
-                + (aNames.isEmpty() ? "" : ": " + aNames));
-        String aName = aNames.get(0);
+        require(!aNames.isEmpty(), "adapter", "holds no lora_A weights");
+        for (String name : aNames) {
+            String stem = name.substring(0, name.length() - A_SUFFIX.length());
+            require(file.tensors().containsKey(stem + B_SUFFIX), "adapter", "has no " + stem + B_SUFFIX);
+        }
+        require(file.tensors().size() == 2 * aNames.size(), "adapter",
+                "holds a lora_B without its lora_A: " + file.tensors().keySet());
+        List<String> modules = aNames.stream().map(PeftImport::moduleOf).sorted().toList();
+        String chosen;
+        if (module == null) {
+            require(modules.size() == 1, "module", "the adapter adapts " + modules.size() + " modules " + modules
+                    + "; name the one to read");
+            chosen = modules.get(0);
+        } else {
+            String wanted = module.startsWith(PREFIX) ? module.substring(PREFIX.length()) : module;
+            require(modules.contains(wanted), "module", "'" + module + "' is not in the adapter, which adapts "
+                    + modules);
+            chosen = wanted;
+        }
+        String aName = aNames.stream().filter(n -> moduleOf(n).equals(chosen)).findFirst().orElseThrow();
         String stem = aName.substring(0, aName.length() - A_SUFFIX.length());
-        Tensor a = factor(file, aName);
+        Tensor a = factor(file, stem + A_SUFFIX);
         Tensor b = factor(file, stem + B_SUFFIX);
-        require(file.tensors().size() == 2, "adapter", "holds a lora_B without its lora_A: " + file.tensors().keySet());
-        String module = stem.startsWith(PREFIX) ? stem.substring(PREFIX.length()) : stem;
 
         int rank = a.dim(0);
         require(b.dim(1) == rank, "adapter", "lora_A is " + shape(a) + " but lora_B is " + shape(b)
                 + "; they must share the rank");
-        JsonNode rankOverride = pattern(config.path("rank_pattern"), module);
+        JsonNode rankOverride = pattern(config.path("rank_pattern"), chosen);
         int configuredRank = rankOverride == null ? r.intValue() : rankOverride.asInt();
-        require(configuredRank == rank, "r", "the config says " + configuredRank + " for " + module
+        require(configuredRank == rank, "r", "the config says " + configuredRank + " for " + chosen
                 + " but the factors have rank " + rank);
-        JsonNode alphaOverride = pattern(config.path("alpha_pattern"), module);
+        JsonNode alphaOverride = pattern(config.path("alpha_pattern"), chosen);
         float alphaValue = (float) (alphaOverride == null ? alpha : alphaOverride).asDouble();
-        return new PeftAdapter(module, rank, a.dim(1), b.dim(0), alphaValue, rsLora.asBoolean(false),
+        return new PeftAdapter(chosen, rank, a.dim(1), b.dim(0), alphaValue, rsLora.asBoolean(false),
                 finite(a), finite(b));
+    }
+
+    /** The module path of a {@code lora_A} tensor name: the stem without PEFT's prefix. */
+    private static String moduleOf(String aName) {
+        String stem = aName.substring(0, aName.length() - A_SUFFIX.length());
+        return stem.startsWith(PREFIX) ? stem.substring(PREFIX.length()) : stem;
     }
 
     private static byte[] single(Map<String, byte[]> entries, String fileName) {

@@ -136,12 +136,54 @@ public final class SafetensorsExport {
                 Tensor.f32("lora_B", new int[] {adapter.outFeatures(), adapter.rank()}, adapter.loraB())));
     }
 
-    /** The PEFT checkpoint zip of an adapter file that {@link #adapter} wrote, on module {@code moduleName}. */
+    /**
+     * An adapter that was not trained here but uploaded to be merged: its factors, rank, alpha,
+     * scaling and the module it came from, with {@code spec}, the quantization its merge used. It
+     * has no {@code quantization_target}, since no quantization-aware training produced it.
+     */
+    public static SafetensorsFile adapter(PeftAdapter adapter, QuantSpec spec) {
+        float scaling = adapter.rsLora() ? (float) (adapter.alpha() / Math.sqrt(adapter.rank()))
+                : adapter.alpha() / adapter.rank();
+        Map<String, String> metadata = new LinkedHashMap<>();
+        metadata.put("format", "qalora-adapter/1");
+        metadata.put("rank", Integer.toString(adapter.rank()));
+        metadata.put("alpha", Float.toString(adapter.alpha()));
+        metadata.put("scaling", Float.toString(scaling));
+        metadata.put("rs_lora", Boolean.toString(adapter.rsLora()));
+        metadata.put("module", adapter.moduleName());
+        metadata.put("bits", Integer.toString(spec.bits()));
+        metadata.put("group_size", Integer.toString(spec.groupSize()));
+        metadata.put("symmetric", Boolean.toString(spec.symmetric()));
+        metadata.put("in_features", Integer.toString(adapter.inFeatures()));
+        metadata.put("out_features", Integer.toString(adapter.outFeatures()));
+        return SafetensorsFile.of(metadata, List.of(
+                Tensor.f32("lora_A", new int[] {adapter.rank(), adapter.inFeatures()}, adapter.loraA()),
+                Tensor.f32("lora_B", new int[] {adapter.outFeatures(), adapter.rank()}, adapter.loraB())));
+    }
+
+    /**
+     * Reads back what either {@code adapter} method wrote, on module {@code moduleName}; null takes
+     * the module the file names, else {@value PeftExport#DEFAULT_MODULE}.
+     */
+    public static PeftAdapter readAdapter(SafetensorsFile file, String moduleName) {
+        Map<String, String> m = file.metadata();
+        String module = moduleName != null ? moduleName : m.getOrDefault("module", PeftExport.DEFAULT_MODULE);
+        return new PeftAdapter(module, intMeta(m, "rank"), intMeta(m, "in_features"), intMeta(m, "out_features"),
+                Float.parseFloat(m.get("alpha")), Boolean.parseBoolean(m.get("rs_lora")),
+                file.require("lora_A").toFloatArray(), file.require("lora_B").toFloatArray());
+    }
+
+    /**
+     * The PEFT checkpoint zip of an adapter file that an {@code adapter} method wrote, on module
+     * {@code moduleName} (null: as {@link #readAdapter}). A trained adapter's config carries its
+     * QA-LoRA settings; an uploaded one's is plain LoRA.
+     */
     public static byte[] adapterAsPeft(SafetensorsFile file, String moduleName) {
         Map<String, String> m = file.metadata();
-        PeftAdapter peft = new PeftAdapter(moduleName, intMeta(m, "rank"), intMeta(m, "in_features"),
-                intMeta(m, "out_features"), Float.parseFloat(m.get("alpha")), Boolean.parseBoolean(m.get("rs_lora")),
-                file.require("lora_A").toFloatArray(), file.require("lora_B").toFloatArray());
+        PeftAdapter peft = readAdapter(file, moduleName);
+        if (!m.containsKey("quantization_target")) {
+            return PeftExport.zip(peft);
+        }
         QuantSpec spec = new QuantSpec(intMeta(m, "bits"), intMeta(m, "group_size"),
                 Boolean.parseBoolean(m.get("symmetric")));
         return PeftExport.zip(peft, spec, QuantizationTarget.valueOf(m.get("quantization_target")));

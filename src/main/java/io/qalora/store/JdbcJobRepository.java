@@ -16,6 +16,7 @@ import io.qalora.job.JobEventType;
 import io.qalora.job.JobRepository;
 import io.qalora.job.JobResult;
 import io.qalora.job.JobStatus;
+import io.qalora.job.MergeSettings;
 import io.qalora.job.Page;
 import io.qalora.job.Progress;
 import io.qalora.job.StoredResult;
@@ -54,7 +55,7 @@ public class JdbcJobRepository implements JobRepository {
 
     private static final String COLUMNS = "id, status, layer_id, training_dataset_id, validation_dataset_id,"
             + " hyperparameters, compare_with_ptq, metadata, step, total_steps, epoch, train_loss, validation_loss,"
-            + " error_code, error_message, attempts, created_at, started_at, finished_at";
+            + " error_code, error_message, attempts, created_at, started_at, finished_at, merge_settings";
 
     private static final String EVENT_COLUMNS = "id, job_id, type, at, step, epoch, loss, message";
 
@@ -81,16 +82,40 @@ public class JdbcJobRepository implements JobRepository {
         if (job.status() != JobStatus.QUEUED) {
             throw new IllegalArgumentException("a new job is QUEUED, not " + job.status());
         }
+        insertRow(job, idempotencyKey, requestHash);
+    }
+
+    @Override
+    public void insertSucceeded(Job job, String idempotencyKey, String requestHash, StoredResult result) {
+        if (job.status() != JobStatus.SUCCEEDED || result == null || job.finishedAt() == null) {
+            throw new IllegalArgumentException("a job inserted as finished is SUCCEEDED with a result and an end,"
+                    + " not " + job.status());
+        }
+        transactions.executeWithoutResult(tx -> {
+            insertRow(job, idempotencyKey, requestHash);
+            insertResult(job.id(), result, job.finishedAt());
+        });
+    }
+
+    private void insertRow(Job job, String idempotencyKey, String requestHash) {
         JobError error = job.error();
-        jdbc.sql("INSERT INTO job (id, status, layer_id, training_dataset_id, validation_dataset_id, hyperparameters,"
+        MergeSettings merge = job.merge();
+        jdbc.sql("INSERT INTO job (id, status, kind, layer_id, training_dataset_id, validation_dataset_id,"
+                + " hyperparameters, merge_settings, adapter_blob_id, calibration_dataset_id,"
                 + " compare_with_ptq, metadata, idempotency_key, request_hash, step, total_steps, epoch, train_loss,"
                 + " validation_loss, error_code, error_message, attempts, cancel_requested, created_at, started_at,"
-                + " finished_at) VALUES (:id, :status, :layerId, :trainingId, :validationId, :hyperparameters,"
+                + " finished_at) VALUES (:id, :status, :kind, :layerId, :trainingId, :validationId, :hyperparameters,"
+                + " :merge, :adapterBlobId, :calibrationId,"
                 + " :compareWithPtq, :metadata, :key, :hash, :step, :totalSteps, :epoch, :trainLoss, :validationLoss,"
                 + " :errorCode, :errorMessage, :attempts, FALSE, :createdAt, :startedAt, :finishedAt)")
-                .param("id", job.id()).param("status", job.status().name()).param("layerId", job.layerId())
+                .param("id", job.id()).param("status", job.status().name()).param("kind", job.kind().name())
+                .param("layerId", job.layerId())
                 .param("trainingId", job.trainingDatasetId()).param("validationId", job.validationDatasetId())
-                .param("hyperparameters", json.writeValueAsString(job.hyperparameters()))
+                .param("hyperparameters", job.hyperparameters() == null ? null
+                        : json.writeValueAsString(job.hyperparameters()))
+                .param("merge", merge == null ? null : json.writeValueAsString(merge))
+                .param("adapterBlobId", merge == null ? null : merge.adapter().id())
+                .param("calibrationId", merge == null ? null : merge.calibrationDatasetId())
                 .param("compareWithPtq", job.compareWithPtq()).param("metadata", json.writeValueAsString(job.metadata()))
                 .param("key", idempotencyKey).param("hash", requestHash).param("step", job.progress().step())
                 .param("totalSteps", job.progress().totalSteps()).param("epoch", job.progress().epoch())
@@ -99,6 +124,15 @@ public class JdbcJobRepository implements JobRepository {
                 .param("errorMessage", error == null ? null : error.message()).param("attempts", job.attempts())
                 .param("createdAt", timestamp(job.createdAt())).param("startedAt", timestamp(job.startedAt()))
                 .param("finishedAt", timestamp(job.finishedAt())).update();
+    }
+
+    private void insertResult(UUID jobId, StoredResult result, Instant now) {
+        jdbc.sql("INSERT INTO job_result (job_id, result, merged_blob_id, adapter_blob_id, created_at)"
+                + " VALUES (:jobId, :result, :merged, :adapter, :now)")
+                .param("jobId", jobId).param("result", json.writeValueAsString(result.result()))
+                .param("merged", result.merged() == null ? null : result.merged().id())
+                .param("adapter", result.adapter() == null ? null : result.adapter().id())
+                .param("now", timestamp(now)).update();
     }
 
     @Override
@@ -208,12 +242,7 @@ public class JdbcJobRepository implements JobRepository {
                     .param("validationLoss", validationLoss).param("now", timestamp(now)).param("id", id)
                     .param("owner", owner).update();
             if (updated == 1 && result != null) {
-                jdbc.sql("INSERT INTO job_result (job_id, result, merged_blob_id, adapter_blob_id, created_at)"
-                        + " VALUES (:jobId, :result, :merged, :adapter, :now)")
-                        .param("jobId", id).param("result", json.writeValueAsString(result.result()))
-                        .param("merged", result.merged() == null ? null : result.merged().id())
-                        .param("adapter", result.adapter() == null ? null : result.adapter().id())
-                        .param("now", timestamp(now)).update();
+                insertResult(id, result, now);
             }
             return updated == 1;
         });
@@ -310,7 +339,7 @@ public class JdbcJobRepository implements JobRepository {
     @Override
     public boolean datasetInUse(UUID datasetId) {
         return jdbc.sql("SELECT EXISTS (SELECT 1 FROM job WHERE (training_dataset_id = :id"
-                + " OR validation_dataset_id = :id) AND status IN ('QUEUED', 'RUNNING'))")
+                + " OR validation_dataset_id = :id OR calibration_dataset_id = :id) AND status IN ('QUEUED', 'RUNNING'))")
                 .param("id", datasetId).query(Boolean.class).single();
     }
 
@@ -322,14 +351,17 @@ public class JdbcJobRepository implements JobRepository {
 
     private Job job(ResultSet rs, int rowNum) throws SQLException {
         String errorCode = rs.getString("error_code");
+        String hyperparameters = rs.getString("hyperparameters");
+        String merge = rs.getString("merge_settings");
         return new Job(uuid(rs, "id"), JobStatus.valueOf(rs.getString("status")), uuid(rs, "layer_id"),
                 uuid(rs, "training_dataset_id"), uuid(rs, "validation_dataset_id"),
-                json.readValue(rs.getString("hyperparameters"), Hyperparameters.class), rs.getBoolean("compare_with_ptq"),
+                hyperparameters == null ? null : json.readValue(hyperparameters, Hyperparameters.class),
+                rs.getBoolean("compare_with_ptq"),
                 json.readValue(rs.getString("metadata"), METADATA),
                 new Progress(rs.getLong("step"), rs.getLong("total_steps"), rs.getInt("epoch")),
                 nullableDouble(rs, "train_loss"), nullableDouble(rs, "validation_loss"),
                 errorCode == null ? null : new JobError(errorCode, rs.getString("error_message")),
                 rs.getInt("attempts"), instant(rs, "created_at"), instant(rs, "started_at"),
-                instant(rs, "finished_at"));
+                instant(rs, "finished_at"), merge == null ? null : json.readValue(merge, MergeSettings.class));
     }
 }

@@ -54,7 +54,7 @@ class OpenApiSpecTests {
         for (String operation : List.of("uploadLayer", "listLayers", "getLayer", "downloadLayerWeights", "deleteLayer",
                 "uploadDataset", "listDatasets", "getDataset", "downloadDataset", "deleteDataset", "submitJob",
                 "listJobs", "getJob", "cancelJob", "listJobEvents", "getJobResult", "downloadMergedLayer",
-                "downloadAdapter")) {
+                "downloadAdapter", "mergeAdapter")) {
             assertThat(served).contains("operationId: " + operation);
         }
         assertThat(served).contains("application/problem+json").contains("multipart/form-data")

@@ -305,10 +305,13 @@ class HelmChartTests {
 
     @Test
     void configMapBindsToTheServicesProperties() throws IOException {
-        Rendered rendered = install(false, null, Map.of("qalora.workers.threads", 2, "qalora.workers.blasThreads", 3,
-                "qalora.workers.pollInterval", "250ms", "qalora.workers.lease", "45s", "qalora.workers.heartbeatInterval",
-                "7s", "qalora.workers.reaperInterval", "12s", "qalora.workers.maxAttempts", 5, "qalora.uploads.maxBytes",
-                "2147483648", "qalora.results.jsonMaxElements", 4096, "qalora.workers.enabled", false));
+        Map<String, Object> values = new LinkedHashMap<>(Map.of("qalora.workers.threads", 2,
+                "qalora.workers.blasThreads", 3, "qalora.workers.pollInterval", "250ms", "qalora.workers.lease", "45s",
+                "qalora.workers.heartbeatInterval", "7s", "qalora.workers.reaperInterval", "12s",
+                "qalora.workers.maxAttempts", 5, "qalora.uploads.maxBytes", "2147483648",
+                "qalora.results.jsonMaxElements", 4096, "qalora.workers.enabled", false));
+        values.put("qalora.merges.syncMaxElements", 65536);
+        Rendered rendered = install(false, null, values);
         Map<String, String> data = rendered.configMap(FULLNAME).getData();
 
         // The ConfigMap's variables, bound as Spring Boot binds the process environment (the source's name selects
@@ -327,6 +330,7 @@ class HelmChartTests {
         assertThat(workers.maxAttempts()).isEqualTo(5);
         assertThat(properties.uploads().maxBytes()).isEqualTo(2147483648L);
         assertThat(properties.results().jsonMaxElements()).isEqualTo(4096);
+        assertThat(properties.merges().syncMaxElements()).isEqualTo(65536);
         assertThat(rendered.container().getEnvFrom()).singleElement()
                 .satisfies(e -> assertThat(e.getConfigMapRef().getName()).isEqualTo(FULLNAME));
     }
@@ -341,7 +345,9 @@ class HelmChartTests {
                 .containsEntry("QALORA_WORKERS_POLLINTERVAL", String.valueOf(at(qalora, "qalora.workers.poll-interval")))
                 .containsEntry("QALORA_WORKERS_LEASE", String.valueOf(at(qalora, "qalora.workers.lease")))
                 .containsEntry("QALORA_WORKERS_MAXATTEMPTS", String.valueOf(at(qalora, "qalora.workers.max-attempts")))
-                .containsEntry("QALORA_UPLOADS_MAXBYTES", String.valueOf(at(qalora, "qalora.uploads.max-bytes")));
+                .containsEntry("QALORA_UPLOADS_MAXBYTES", String.valueOf(at(qalora, "qalora.uploads.max-bytes")))
+                .containsEntry("QALORA_MERGES_SYNCMAXELEMENTS",
+                        String.valueOf(at(qalora, "qalora.merges.sync-max-elements")));
         String image = Dockerfile.read().finalStage().env().get("JAVA_TOOL_OPTIONS");
         assertThat(Dockerfile.words(data.get("JAVA_TOOL_OPTIONS"))).as("chart and Dockerfile JVM options")
                 .containsExactlyElementsOf(Dockerfile.words(image));

@@ -161,7 +161,7 @@ class PeftExportTests {
                 Tensor.f32("base_model.model.a.lora_B.weight", new int[] {1, 1}, new float[] {1}),
                 Tensor.f32("base_model.model.b.lora_A.weight", new int[] {1, 1}, new float[] {1}),
                 Tensor.f32("base_model.model.b.lora_B.weight", new int[] {1, 1}, new float[] {1})));
-        assertRefused(good + "}", twoModules, "adapter");
+        assertRefused(good + "}", twoModules, "module");
         byte[] magnitude = SafetensorsWriter.toBytes(Map.of(), List.of(
                 Tensor.f32("base_model.model.a.lora_A.weight", new int[] {1, 1}, new float[] {1}),
                 Tensor.f32("base_model.model.a.lora_B.weight", new int[] {1, 1}, new float[] {1}),
@@ -175,6 +175,63 @@ class PeftExportTests {
                 .hasMessageContaining("adapter_model.bin");
         assertThatThrownBy(() -> PeftImport.read(new byte[] {1, 2, 3, 4})).isInstanceOf(InvalidParameterException.class)
                 .hasMessageContaining("zip");
+    }
+
+    @Test
+    void aCheckpointOfSeveralModulesIsReadOneNamedModuleAtATime() {
+        // As PEFT saves a model with two target modules: one file, both modules, one rank_pattern entry.
+        String config = """
+                {"peft_type": "LORA", "r": 1, "lora_alpha": 2, "rank_pattern": {"v_proj": 2},
+                 "target_modules": ["q_proj", "v_proj"]}
+                """;
+        String q = "base_model.model.model.layers.0.self_attn.q_proj";
+        String v = "base_model.model.model.layers.0.self_attn.v_proj";
+        byte[] weights = SafetensorsWriter.toBytes(Map.of("format", "pt"), List.of(
+                Tensor.f32(q + ".lora_A.weight", new int[] {1, 2}, new float[] {1, 2}),
+                Tensor.f32(q + ".lora_B.weight", new int[] {3, 1}, new float[] {3, 4, 5}),
+                Tensor.f32(v + ".lora_A.weight", new int[] {2, 2}, new float[] {-1, -2, -3, -4}),
+                Tensor.f32(v + ".lora_B.weight", new int[] {3, 2}, new float[] {6, 7, 8, 9, 10, 11})));
+        byte[] zip = zip(Map.of("adapter_config.json", config.getBytes(StandardCharsets.UTF_8),
+                "adapter_model.safetensors", weights));
+
+        PeftAdapter qProj = PeftImport.read(zip, "model.layers.0.self_attn.q_proj");
+        assertThat(qProj.moduleName()).isEqualTo("model.layers.0.self_attn.q_proj");
+        assertThat(qProj.rank()).isEqualTo(1);
+        assertThat(qProj.loraB()).containsExactly(3, 4, 5);
+        PeftAdapter vProj = PeftImport.read(zip, v);
+        assertThat(vProj.moduleName()).isEqualTo("model.layers.0.self_attn.v_proj");
+        assertThat(vProj.rank()).isEqualTo(2);
+        assertThat(vProj.alpha()).isEqualTo(2f);
+        assertThat(vProj.loraA()).containsExactly(-1, -2, -3, -4);
+
+        assertThatThrownBy(() -> PeftImport.read(zip)).isInstanceOf(InvalidParameterException.class)
+                .hasMessageContaining("2 modules").hasMessageContaining("q_proj").hasMessageContaining("v_proj")
+                .satisfies(e -> assertThat(((InvalidParameterException) e).parameter()).isEqualTo("module"));
+        assertThatThrownBy(() -> PeftImport.read(zip, "k_proj")).isInstanceOf(InvalidParameterException.class)
+                .hasMessageContaining("'k_proj' is not in the adapter")
+                .satisfies(e -> assertThat(((InvalidParameterException) e).parameter()).isEqualTo("module"));
+    }
+
+    @Test
+    void anUploadedAdaptersFileReadsBackAndExportsAsPlainLora() throws IOException {
+        PeftAdapter uploaded = new PeftAdapter("encoder.dense", 2, 3, 2, 3f, true,
+                new float[] {1, 2, 3, 4, 5, 6}, new float[] {-1, 0.5f, 0.25f, 2});
+        SafetensorsFile file = SafetensorsExport.adapter(uploaded, new io.qalora.quant.QuantSpec(4, 2, false));
+
+        assertThat(file.metadata()).containsEntry("module", "encoder.dense").containsEntry("rank", "2")
+                .containsEntry("alpha", "3.0").containsEntry("rs_lora", "true").containsEntry("bits", "4")
+                .containsEntry("scaling", Float.toString((float) (3 / Math.sqrt(2))))
+                .doesNotContainKey("quantization_target");
+        SafetensorsFile reread = SafetensorsReader.read(SafetensorsWriter.toBytes(file));
+        assertThat(SafetensorsExport.readAdapter(reread, null)).isEqualTo(uploaded);
+        assertThat(SafetensorsExport.readAdapter(reread, "other").moduleName()).isEqualTo("other");
+
+        Map<String, byte[]> peft = GptqExportTests.unzip(SafetensorsExport.adapterAsPeft(reread, null));
+        JsonNode config = JSON.readTree(peft.get("adapter_config.json"));
+        assertThat(config.get("target_modules").get(0).stringValue()).isEqualTo("encoder.dense");
+        assertThat(config.has("quantization_target")).isFalse();
+        assertThat(config.has("qalora_group_size")).isFalse();
+        assertThat(PeftImport.read(SafetensorsExport.adapterAsPeft(reread, null))).isEqualTo(uploaded);
     }
 
     private static void assertRefused(String config, byte[] weights, String field) {

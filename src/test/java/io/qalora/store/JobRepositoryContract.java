@@ -2,6 +2,8 @@ package io.qalora.store;
 
 import static io.qalora.store.StoreFixtures.OTHER_HYPERPARAMETERS;
 import static io.qalora.store.StoreFixtures.T0;
+import static io.qalora.store.StoreFixtures.mergeResult;
+import static io.qalora.store.StoreFixtures.queuedMerge;
 import static io.qalora.store.StoreFixtures.queuedJob;
 import static io.qalora.store.StoreFixtures.randomBytes;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -14,6 +16,7 @@ import io.qalora.job.Job;
 import io.qalora.job.JobError;
 import io.qalora.job.JobEvent;
 import io.qalora.job.JobEventType;
+import io.qalora.job.JobKind;
 import io.qalora.job.JobRepository.Heartbeat;
 import io.qalora.job.JobRepository.Keyed;
 import io.qalora.job.JobStatus;
@@ -568,6 +571,80 @@ abstract class JobRepositoryContract extends DatabaseTestSupport {
         assertThat(jobs.layerInUse(layer)).isFalse();
         assertThat(jobs.datasetInUse(training)).isFalse();
         assertThat(jobs.datasetInUse(validation)).isFalse();
+    }
+
+    // --- merge jobs
+
+    @Test
+    void aQueuedMergeReadsBackWithItsSettingsIsClaimedAndFinishesWithItsAdapterAsTheResultsAdapter() {
+        BlobRef adapter = blob(300);
+        UUID calibration = UUID.randomUUID();
+        Job merge = queuedMerge(T0, UUID.randomUUID(), adapter, calibration);
+        jobs.insert(merge, "merge-key", "merge-hash");
+
+        Job read = get(merge.id());
+        assertThat(read).isEqualTo(merge);
+        assertThat(read.kind()).isEqualTo(JobKind.MERGE);
+        assertThat(read.hyperparameters()).isNull();
+        assertThat(read.trainingDatasetId()).isNull();
+        assertThat(read.merge().adapter()).isEqualTo(adapter);
+        assertThat(jobs.findByIdempotencyKey("merge-key")).contains(new Keyed(merge, "merge-hash"));
+        assertThat(jobs.datasetInUse(calibration)).isTrue();
+        assertThat(jobs.layerInUse(merge.layerId())).isTrue();
+
+        Job claimed = claim("worker", T0.plusSeconds(1));
+        assertThat(claimed.id()).isEqualTo(merge.id());
+        assertThat(claimed.merge()).isEqualTo(merge.merge());
+        StoredResult result = new StoredResult(mergeResult(), blob(200), adapter);
+        assertThat(jobs.finish(merge.id(), "worker", JobStatus.SUCCEEDED, null, null, null, result,
+                T0.plusSeconds(2))).isTrue();
+
+        assertThat(jobs.result(merge.id())).contains(result);
+        assertThat(get(merge.id()).status()).isEqualTo(JobStatus.SUCCEEDED);
+        assertThat(jobs.datasetInUse(calibration)).isFalse();
+    }
+
+    @Test
+    void aMergeDoneInItsRequestIsInsertedSucceededWithItsResult() {
+        BlobRef adapter = blob(120);
+        Job queued = queuedMerge(T0, UUID.randomUUID(), adapter, null);
+        Job done = new Job(queued.id(), JobStatus.SUCCEEDED, queued.layerId(), null, null, null, false,
+                queued.metadata(), Progress.NONE, null, null, null, 1, T0, T0, T0.plusMillis(3), queued.merge());
+        StoredResult result = new StoredResult(mergeResult(), blob(90), adapter);
+
+        transactions.executeWithoutResult(tx -> jobs.insertSucceeded(done, "k", "h", result));
+
+        assertThat(get(done.id())).isEqualTo(done);
+        assertThat(jobs.result(done.id())).contains(result);
+        assertThat(jobs.countByStatus(JobStatus.SUCCEEDED)).isOne();
+        assertThat(jobs.claimNext("worker", LEASE, T0.plusSeconds(1))).isEmpty();
+        assertThatThrownBy(() -> jobs.insertSucceeded(queued, null, null, result))
+                .isInstanceOf(IllegalArgumentException.class);
+        Job again = new Job(UUID.randomUUID(), JobStatus.SUCCEEDED, done.layerId(), null, null, null, false, Map.of(),
+                Progress.NONE, null, null, null, 1, T0, T0, T0, done.merge());
+        assertThatThrownBy(() -> jobs.insertSucceeded(again, "k", "h2", new StoredResult(mergeResult(), blob(91),
+                adapter))).isInstanceOf(DuplicateKeyException.class);
+        assertThat(jobs.find(again.id())).isEmpty();
+    }
+
+    @Test
+    void theSchemaRefusesAJobThatIsNeitherATrainingNorAMerge() {
+        Job training = queuedJob(T0);
+        Job withoutHyperparameters = new Job(UUID.randomUUID(), JobStatus.QUEUED, UUID.randomUUID(),
+                UUID.randomUUID(), null, null, false, Map.of(), Progress.NONE, null, null, null, 0, T0, null, null);
+        Job mergeWithTrainingData = new Job(UUID.randomUUID(), JobStatus.QUEUED, UUID.randomUUID(),
+                training.trainingDatasetId(), null, null, false, Map.of(), Progress.NONE, null, null, null, 0, T0,
+                null, null, queuedMerge(T0, UUID.randomUUID(), blob(10), null).merge());
+        Job mergeOfAMissingBlob = queuedMerge(T0, UUID.randomUUID(),
+                new BlobRef(UUID.randomUUID(), "0".repeat(64), 10), null);
+
+        assertThatThrownBy(() -> jobs.insert(withoutHyperparameters, null, null))
+                .isInstanceOf(DataIntegrityViolationException.class);
+        assertThatThrownBy(() -> jobs.insert(mergeWithTrainingData, null, null))
+                .isInstanceOf(DataIntegrityViolationException.class);
+        assertThatThrownBy(() -> jobs.insert(mergeOfAMissingBlob, null, null))
+                .isInstanceOf(DataIntegrityViolationException.class);
+        assertThat(count("job")).isZero();
     }
 
     @Test

@@ -1,9 +1,11 @@
 package io.qalora.store;
 
+import io.qalora.job.BlobRef;
 import io.qalora.job.Hyperparameters;
 import io.qalora.job.Job;
 import io.qalora.job.JobResult;
 import io.qalora.job.JobStatus;
+import io.qalora.job.MergeSettings;
 import io.qalora.job.Progress;
 import io.qalora.lora.Metrics;
 import io.qalora.lora.LearningRateSchedule;
@@ -46,6 +48,23 @@ final class StoreFixtures {
         return new Job(UUID.randomUUID(), JobStatus.QUEUED, layerId, trainingId, validationId, HYPERPARAMETERS, true,
                 Map.of("experiment", "baseline", "owner", "ä-team ✓"), Progress.NONE, null, null, null, 0, createdAt,
                 null, null);
+    }
+
+    /** A QUEUED merge job of an adapter stored in {@code adapter}, calibrating GPTQ on {@code calibration}. */
+    static Job queuedMerge(Instant createdAt, UUID layerId, BlobRef adapter, UUID calibration) {
+        return new Job(UUID.randomUUID(), JobStatus.QUEUED, layerId, null, null, null, false, Map.of("source", "hub"),
+                Progress.NONE, null, null, null, 0, createdAt, null, null, new MergeSettings(adapter,
+                        "model.layers.0.self_attn.q_proj", 4, 8.0, true, 3, 32, true, QuantizerKind.GPTQ, calibration));
+    }
+
+    /** A merge's result: no evaluation, the adapter's and the calibration's hashes in the provenance. */
+    static JobResult mergeResult() {
+        return new JobResult(
+                new JobResult.Quantization(new QuantStats(0.001, 0.004, 12, 320),
+                        new QuantStats(0.002, 0.0078, 64, 2048), new JobResult.Quality(0.0125, 38.1, 0.0)),
+                null, new JobResult.MergedLayer(3, 32, true, 64, 32, QuantizerKind.GPTQ),
+                new JobResult.Provenance("0.1.0", 0, sha256(new byte[] { 6 }), null, null, 0.02, 0, 2,
+                        sha256(new byte[] { 7 }), sha256(new byte[] { 8 })));
     }
 
     /** A regression result: no accuracies, no PTQ baseline, trained without a validation set. */
