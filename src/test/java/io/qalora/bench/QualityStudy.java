@@ -21,7 +21,7 @@ import java.util.Locale;
  * QAT target trained with the shipped defaults), and the ratio of each to LoRA then RTN.
  * Not a test: run it through the README's study command; {@code QualityStudyTests} runs it small.
  *
- * <pre>args: [--sizes 256,1024] [--bits 4,3,2] [--epochs 20] [--lr 0.01] [--rows 2048] [--explore]</pre>
+ * <pre>args: [--sizes 256,1024] [--bits 4,3,2] [--epochs 20] [--lr 0.01] [--rows 2048] [--kinds REGRESSION,CLASSIFICATION] [--explore]</pre>
  */
 public final class QualityStudy {
 
@@ -67,6 +67,8 @@ public final class QualityStudy {
         int epochs = Integer.parseInt(arg(args, "--epochs", "20"));
         double lr = Double.parseDouble(arg(args, "--lr", "0.01"));
         int trainRows = Integer.parseInt(arg(args, "--rows", "2048"));
+        List<QualityTask.Kind> kinds = List.of(arg(args, "--kinds", "REGRESSION,CLASSIFICATION").split(","))
+                .stream().map(QualityTask.Kind::valueOf).toList();
         List<Method> methods = new ArrayList<>(SHIPPED);
         if (List.of(args).contains("--explore")) {
             methods.addAll(EXPLORED);
@@ -74,7 +76,7 @@ public final class QualityStudy {
         System.out.println("| task | bits | method | held-out loss | accuracy | vs LoRA->RTN |");
         System.out.println("|---|---|---|---|---|---|");
         for (int size : sizes) {
-            for (QualityTask.Kind kind : QualityTask.Kind.values()) {
+            for (QualityTask.Kind kind : kinds) {
                 for (QualityTask.Inputs inputs : QualityTask.Inputs.values()) {
                     QualityTask task = QualityTask.of(kind, inputs, size, trainRows, trainRows / 2, 7);
                     for (int b : bits) {

@@ -9,8 +9,9 @@ import java.util.SplittableRandom;
  * A synthetic teacher task for deployed-quality studies: a frozen layer {@code W}, a rank-8 teacher
  * change {@code W* = W + U V / sqrt(8 in)}, and inputs that are either isotropic or, like real
  * activations, concentrated in a few directions (16 strong directions plus isotropic noise of
- * standard deviation 0.5). Regression targets are the teacher's outputs; class labels are its
- * arg-max, with every weight scaled by {@code logitScale} so the teacher is confident.
+ * standard deviation 0.5). Regression targets are the teacher's outputs; class labels are the
+ * arg-max of its first {@link #CLASSES} outputs, with every weight scaled by 4 so the teacher is
+ * confident.
  */
 record QualityTask(String name, DenseLayer base, Dataset train, Dataset validation) {
 
@@ -20,6 +21,8 @@ record QualityTask(String name, DenseLayer base, Dataset train, Dataset validati
 
     private static final int TEACHER_RANK = 8;
     private static final int STRONG_DIRECTIONS = 16;
+    /** Labels are the arg-max of the teacher's first 16 outputs, so 2048 rows hold enough of each class. */
+    static final int CLASSES = 16;
 
     static QualityTask of(Kind kind, Inputs inputs, int size, int trainRows, int validationRows, long seed) {
         SplittableRandom random = new SplittableRandom(seed);
@@ -71,7 +74,7 @@ record QualityTask(String name, DenseLayer base, Dataset train, Dataset validati
         int[] labels = new int[rows];
         for (int r = 0; r < rows; r++) {
             int best = 0;
-            for (int o = 1; o < out; o++) {
+            for (int o = 1; o < CLASSES; o++) {
                 if (y[r * out + o] > y[r * out + best]) {
                     best = o;
                 }
