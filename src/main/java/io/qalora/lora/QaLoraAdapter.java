@@ -19,7 +19,7 @@ import java.util.SplittableRandom;
  * trained while the forward pass fake-quantizes group-wise where {@link QuantizationTarget} says
  * (QA-LoRA, Xu et al., ICLR 2024). Backward uses the straight-through estimator. The library face
  * of AiDotNet's {@code QALoRAAdapter<T>}, with a merge that works on any shape. With
- * {@code POOLED_ZERO_POINT}, the paper's own form, A is {@code [r, in/g]} and
+ * {@link QuantizationTarget#POOLED_ZERO_POINT}, the paper's own form, A is {@code [r, in/g]} and
  * reads group sums of the input, and the merge moves only the zero points of the quantized base.
  *
  * <p>Each target's arithmetic lives in its own {@code TargetPath}; this class checks arguments,
@@ -55,7 +55,14 @@ public final class QaLoraAdapter implements AutoCloseable {
         QuantSpec quant = new QuantSpec(b.bits, b.groupSize, b.symmetric);
         require(b.target != null, "quantizationTarget", "must not be null");
         require(Double.isFinite(b.alpha), "alpha", "must be finite");
-        int aCols = in;
+        boolean pooled = b.target == QuantizationTarget.POOLED_ZERO_POINT;
+        if (pooled) {
+            require(in % quant.groupSize() == 0, "groupSize", "must divide inFeatures = " + in
+                    + " for POOLED_ZERO_POINT, whose A reads whole groups of the input, was " + quant.groupSize());
+            require(b.freezeBase, "freezeBaseLayer", "must be true for POOLED_ZERO_POINT, whose base is quantized once"
+                    + " and stays frozen as integer codes");
+        }
+        int aCols = pooled ? in / quant.groupSize() : in;
         this.rank = b.rank;
         this.alpha = b.alpha <= 0 ? rank : (float) b.alpha;
         this.rsLora = b.rsLora;
@@ -64,10 +71,20 @@ public final class QaLoraAdapter implements AutoCloseable {
         this.target = b.target;
         float[] loraA = b.initialA != null ? b.initialA.clone() : kaimingUniform(rank, aCols, b.seed);
         float[] loraB = b.initialB != null ? b.initialB.clone() : new float[out * rank];
-        require(loraA.length == rank * aCols, "loraA", "must have rank x inFeatures values");
+        require(loraA.length == rank * aCols, "loraA", pooled
+                ? "must have rank x inFeatures / groupSize values for POOLED_ZERO_POINT"
+                : "must have rank x inFeatures values");
         require(loraB.length == out * rank, "loraB", "must have outFeatures x rank values");
         this.state = new AdapterState(in, out, rank, aCols, scaling, freezeBase, quant, b.base.weight().clone(),
                 b.base.bias() == null ? null : b.base.bias().clone(), loraA, loraB);
+        if (pooled) {
+            try {
+                paths.put(target, new PooledZeroPointPath(state));
+            } catch (RuntimeException | Error e) {
+                state.close();
+                throw e;
+            }
+        }
     }
 
     /** The original constructor: base layer frozen, asymmetric quantization, LORA_FACTORS target. */
@@ -106,6 +123,7 @@ public final class QaLoraAdapter implements AutoCloseable {
             p = switch (t) {
                 case LORA_FACTORS -> new LoraFactorsPath(state);
                 case MERGED_WEIGHTS -> new MergedWeightsPath(state, (LoraFactorsPath) path(QuantizationTarget.LORA_FACTORS));
+                case POOLED_ZERO_POINT -> throw new IllegalStateException("a pooled path is made with its adapter");
             };
             paths.put(t, p);
         }
@@ -225,7 +243,7 @@ public final class QaLoraAdapter implements AutoCloseable {
         return path().merge(quantizer, calibration, samples);
     }
 
-    /** {@code W + s B A} in full precision (for POOLED_ZERO_POINT with A expanded, {@code standardLoraA()}). */
+    /** {@code W + s B A} in full precision (for POOLED_ZERO_POINT with A expanded, {@link #standardLoraA()}). */
     public float[] mergedWeight() {
         return path().mergedWeight();
     }
@@ -335,7 +353,9 @@ public final class QaLoraAdapter implements AutoCloseable {
 
     /** Changes the bits of later fake quantizations and merges; POOLED_ZERO_POINT fixed its base's at build. */
     public void setQuantizationBits(int bits) {
-        state.quant = state.quant.withBits(bits);
+        QuantSpec changed = state.quant.withBits(bits);
+        requireNotPooled("quantizationBits");
+        state.quant = changed;
     }
 
     public int groupSize() {
@@ -344,7 +364,9 @@ public final class QaLoraAdapter implements AutoCloseable {
 
     /** Changes the group size of later fake quantizations and merges; POOLED_ZERO_POINT fixed its groups at build. */
     public void setGroupSize(int groupSize) {
-        state.quant = state.quant.withGroupSize(groupSize);
+        QuantSpec changed = state.quant.withGroupSize(groupSize);
+        requireNotPooled("groupSize");
+        state.quant = changed;
     }
 
     public boolean isQuantizationEnabled() {
@@ -362,12 +384,32 @@ public final class QaLoraAdapter implements AutoCloseable {
     /** Switches between LORA_FACTORS and MERGED_WEIGHTS; an adapter is POOLED_ZERO_POINT from build to close or never. */
     public void setQuantizationTarget(QuantizationTarget target) {
         require(target != null, "quantizationTarget", "must not be null");
+        boolean pooled = this.target == QuantizationTarget.POOLED_ZERO_POINT;
+        require(pooled == (target == QuantizationTarget.POOLED_ZERO_POINT), "quantizationTarget",
+                "cannot change between POOLED_ZERO_POINT and another target after build: its A is [r, inFeatures / "
+                        + "groupSize] and its base quantized at build; build a new adapter");
         this.target = target;
+    }
+
+    private void requireNotPooled(String field) {
+        require(target != QuantizationTarget.POOLED_ZERO_POINT, field, "is fixed at build for POOLED_ZERO_POINT, "
+                + "whose base is quantized once and whose A has inFeatures / groupSize columns");
     }
 
     /** A copy of {@code A}: {@code [r, in]}, or {@code [r, in/g]} for POOLED_ZERO_POINT. */
     public float[] loraA() {
         return state.loraA.clone();
+    }
+
+    /**
+     * A as a standard LoRA factor {@code [r, in]} with the same update {@code s B A}: for
+     * POOLED_ZERO_POINT each pooled column repeated over its group, {@code A_exp[:, i] = A[:, i / g]}
+     * (then {@code pool(x) A^T = x A_exp^T}); for the other targets a copy of A.
+     */
+    public float[] standardLoraA() {
+        return target == QuantizationTarget.POOLED_ZERO_POINT
+                ? PooledZeroPointPath.expand(state.loraA, rank, state.aCols, state.quant.groupSize())
+                : state.loraA.clone();
     }
 
     /** A copy of {@code B [out, r]}. */
