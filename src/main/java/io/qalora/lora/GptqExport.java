@@ -39,7 +39,9 @@ import tools.jackson.databind.node.ObjectNode;
  * {@code gptq_v2} format exists for this). Symmetric groups have {@code zero = 2^(bits-1)}.
  *
  * <p>A POOLED_ZERO_POINT merge has float zero points, which this layout cannot hold: export
- * {@link MergedLayer#withIntegerZeros()}, whose extra error {@code ZeroRoundingError} measures.
+ * {@link MergedLayer#withIntegerZeros()}, whose extra error {@code ZeroRoundingError} measures. A
+ * zero point that rounds (or is clamped) to 0 is refused as above: an update that moves a group's
+ * values wholly above zero needs {@code gptq_v2} or the float zeros of the service's own file.
  *
  * <p>Frantar et al., 2022 (GPTQ); the layout is AutoGPTQ's {@code QuantLinear.pack}.
  */
@@ -187,7 +189,8 @@ public final class GptqExport {
                     + " them first with MergedLayer.withIntegerZeros()");
             require(z >= 1 && z <= maxq, "zeros", "zero point " + z + " at " + at + " cannot be stored as zero - 1"
                     + " in the v1 'gptq' layout, which needs 1.." + maxq
-                    + " (0 comes from an asymmetric group without negative values)");
+                    + " (0 comes from an asymmetric group without negative values, or from a POOLED_ZERO_POINT zero"
+                    + " point rounded or clamped to 0)");
             zeros[k] = (int) z;
         }
         return zeros;
