@@ -24,8 +24,12 @@ record HyperparameterSettings(
         @JsonDeserialize(using = StrictIntegers.Int.class) Integer groupSize,
         @Schema(description = "Symmetric quantization around 0 instead of asymmetric min-max with a zero point. "
                 + "Default false.", example = "false") Boolean symmetric,
-        @Schema(description = "Where fake quantization sits in training: the LoRA factors, or the merged weight "
-                + "W + s B A. Default LORA_FACTORS.", example = "LORA_FACTORS")
+        @Schema(description = "Where quantization sits in training: the LoRA factors (LORA_FACTORS), the merged "
+                + "weight W + s B A (MERGED_WEIGHTS), or the QA-LoRA paper's POOLED_ZERO_POINT: W quantized once "
+                + "and frozen, A [r, inFeatures / groupSize] reading group sums of the input, and a merge that "
+                + "moves only the zero points (float zero points; the result reports the cost of rounding them). "
+                + "POOLED_ZERO_POINT needs a groupSize that divides inFeatures, freezeBaseLayer true and "
+                + "mergeQuantizer RTN. Default LORA_FACTORS.", example = "LORA_FACTORS")
         QuantizationTarget quantizationTarget,
         @Schema(description = "Whether training quantizes at all (false: plain LoRA). Default true.",
                 example = "true") Boolean quantizationEnabled,

@@ -28,9 +28,10 @@ record JobResultResponse(
         JobResult.Provenance p = r.provenance();
         return new JobResultResponse(
                 q == null ? null : new Quantization(QuantError.of(q.loraFactors()), QuantError.of(q.mergedWeights()),
-                        Quality.of(q.mergedWeightsQuality())),
+                        Quality.of(q.mergedWeightsQuality()), IntegerZeroRounding.of(q.integerZeroRounding())),
                 e == null ? null : new Evaluation(e.dataset(), Fit.of(e.fullPrecision()), Fit.of(e.quantized()),
-                        Fit.of(e.baseOnly()), Fit.of(e.ptqBaseline()), Fit.of(e.ptqGptqBaseline()), e.best()),
+                        Fit.of(e.baseOnly()), Fit.of(e.ptqBaseline()), Fit.of(e.ptqGptqBaseline()), e.best(),
+                        Fit.of(e.quantizedIntegerZeros())),
                 m == null ? null : new MergedLayerInfo(m.bits(), m.groupSize(), m.symmetric(), m.inFeatures(),
                         m.outFeatures(), m.quantizer()),
                 p == null ? null : new Provenance(p.engineVersion(), p.seed(), p.layerSha256(),
@@ -41,12 +42,40 @@ record JobResultResponse(
     @Schema(name = "QuantizationReport", description = "Quantization error of the LoRA factors and of the merged "
             + "weights.")
     record Quantization(
-            @Schema(description = "Over lora_A and lora_B, each quantized group-wise with the job's settings.")
+            @Schema(description = "Over lora_A and lora_B, each quantized group-wise with the job's settings (for "
+                    + "POOLED_ZERO_POINT lora_A is [r, inFeatures / groupSize]); only LORA_FACTORS deploys them so.")
             QuantError loraFactors,
-            @Schema(description = "Over W' = W + s B A, the weight the merged layer deploys.")
+            @Schema(description = "The deployed merged weight against the full-precision W + s B A. For "
+                    + "POOLED_ZERO_POINT (A expanded over each group, W unquantized) this is the base's quantization "
+                    + "error, which the float-zero merge carries unchanged.")
             QuantError mergedWeights,
             @Schema(description = "The merged weights' quantization in the papers' measures.")
-            Quality mergedWeightsQuality) {
+            Quality mergedWeightsQuality,
+            @Schema(description = "Only for POOLED_ZERO_POINT: what rounding the merged layer's float zero points "
+                    + "to integers adds, as integer-only formats (format=gptq) need.")
+            IntegerZeroRounding integerZeroRounding) {
+    }
+
+    @Schema(name = "IntegerZeroRounding", description = "The merged layer with its float zero points rounded "
+            + "(rint, half to even) and clamped to [0, 2^bits - 1], codes and scales unchanged, against the "
+            + "float-zero layer: relativeError = ||deq_int - deq_float||_F / ||deq_float||_F and maxAbsError = "
+            + "max |deq_int - deq_float|; quality is the integer-zero weights against the full-precision W + s B A.")
+    record IntegerZeroRounding(
+            @Schema(description = "Relative Frobenius error against the float-zero weights.", example = "0.004",
+                    requiredMode = RequiredMode.REQUIRED) double relativeError,
+            @Schema(description = "Largest absolute change of a weight (at most half a scale unless a zero was "
+                    + "clamped).", example = "0.0031", requiredMode = RequiredMode.REQUIRED) double maxAbsError,
+            @Schema(description = "Zero points whose rounded value left [0, 2^bits - 1] and was clamped.",
+                    example = "0", requiredMode = RequiredMode.REQUIRED) long clampedZeros,
+            @Schema(description = "Zero points (groups).", example = "16", requiredMode = RequiredMode.REQUIRED)
+            long zeros,
+            @Schema(description = "The integer-zero weights in the papers' measures, against W + s B A.")
+            Quality quality) {
+
+        static IntegerZeroRounding of(JobResult.IntegerZeroRounding r) {
+            return r == null ? null : new IntegerZeroRounding(r.relativeError(), r.maxAbsError(), r.clampedZeros(),
+                    r.zeros(), Quality.of(r.quality()));
+        }
     }
 
     @Schema(name = "QuantizationQuality", description = "relativeError = ||W - deq||_F / ||W||_F; sqnrDb = "
@@ -86,7 +115,8 @@ record JobResultResponse(
             @Schema(description = "\"validation\", or \"training\" when the job had no validation dataset.",
                     example = "validation", requiredMode = RequiredMode.REQUIRED) String dataset,
             @Schema(description = "Base layer plus the full-precision adapter.") Fit fullPrecision,
-            @Schema(description = "The deployed layer: merged and quantized.") Fit quantized,
+            @Schema(description = "The deployed layer: merged and quantized (for POOLED_ZERO_POINT the quantized "
+                    + "base with float zero points).") Fit quantized,
             @Schema(description = "The base layer alone.") Fit baseOnly,
             @Schema(description = "Plain LoRA trained with the same settings and seed, merged, then quantized "
                     + "round-to-nearest: LoRA->RTN (only with compareWithPtq).") Fit ptqBaseline,
@@ -94,7 +124,9 @@ record JobResultResponse(
                     + "LoRA->GPTQ (only with compareWithPtq).") Fit ptqGptqBaseline,
             @Schema(description = "Which of baseOnly, ptqBaseline, ptqGptqBaseline and quantized (the job's "
                     + "deployed layer) has the lowest loss (only with compareWithPtq).", example = "quantized")
-            String best) {
+            String best,
+            @Schema(description = "The deployed layer with its zero points rounded to integers, as format=gptq "
+                    + "exports it (only for POOLED_ZERO_POINT).") Fit quantizedIntegerZeros) {
     }
 
     @Schema(name = "Metrics", description = "Mean loss as in training (MSE or cross-entropy); accuracy of the "

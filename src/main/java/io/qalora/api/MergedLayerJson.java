@@ -19,7 +19,8 @@ record MergedLayerJson(
                 example = "[[15, 0, 7, 9], [3, 12, 0, 15]]", requiredMode = RequiredMode.REQUIRED) int[][] codes,
         @Schema(description = "Scales [outFeatures][groups].", example = "[[0.05, 0.04], [0.03, 0.05]]",
                 requiredMode = RequiredMode.REQUIRED) float[][] scales,
-        @Schema(description = "Zero points [outFeatures][groups].", example = "[[4.0, 7.5], [10.0, 6.0]]",
+        @Schema(description = "Zero points [outFeatures][groups]: integers, except after a POOLED_ZERO_POINT "
+                + "merge, which moves them to float values.", example = "[[4.0, 7.5], [10.0, 6.0]]",
                 requiredMode = RequiredMode.REQUIRED) float[][] zeros,
         @Schema(description = "The dequantized weight (q - z) * s, [outFeatures][inFeatures].",
                 example = "[[0.55, -0.2, 0.1, 0.3], [-0.21, 0.4, -0.3, 0.18]]", requiredMode = RequiredMode.REQUIRED)

@@ -75,7 +75,10 @@ class ResultController {
                     `model.safetensors` (`qweight` I32 [in*bits/32, out] packed along the input low bits first, \
                     `qzeros` I32 with the v1 zero-minus-one convention, `scales` F16 [groups, out], `g_idx`, `bias`) \
                     and `quantize_config.json`; for 2, 4 or 8 bits, in and out divisible by 32/bits, in divisible by \
-                    the group size, and no zero point of 0 (the v1 format cannot store it), else 422.""")
+                    the group size, and no zero point of 0 (the v1 format cannot store it), else 422. AutoGPTQ \
+                    stores integer zero points, so a POOLED_ZERO_POINT layer's float zero points are rounded (rint, \
+                    clamped to [0, 2^bits - 1]; one that ends at 0 is refused like any zero point of 0); the result's \
+                    `quantization.integerZeroRounding` gives the error that rounding adds.""")
     @ApiResponse(responseCode = "200", description = "The merged layer.",
             headers = @Header(name = "ETag", description = "The quoted SHA-256 of the file (safetensors only).",
                     schema = @Schema(type = "string")),
@@ -131,7 +134,8 @@ class ResultController {
     ResponseEntity<byte[]> mergedGptq(@PathVariable UUID id) throws IOException {
         BlobRef merged = file(jobs.result(id).merged(), "merged layer", id);
         try (InputStream in = blobs.open(merged)) {
-            byte[] zip = GptqExport.zip(SafetensorsExport.readMerged(SafetensorsReader.read(in)));
+            // Integer zeros are kept as they are; a pooled merge's float ones are rounded.
+            byte[] zip = GptqExport.zip(SafetensorsExport.readMerged(SafetensorsReader.read(in)).withIntegerZeros());
             return zipFile(zip, "job-" + id + "-gptq.zip");
         }
     }

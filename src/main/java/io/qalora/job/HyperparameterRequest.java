@@ -14,7 +14,8 @@ import java.util.function.LongSupplier;
  * Defaults: rank 8, alpha = rank (scaling 1, as the spec fixes for alpha <= 0), rsLora false,
  * 4 bits, groupSize 64, asymmetric, LORA_FACTORS, quantization on, no warm-up, frozen base,
  * learningRate 1e-3, 3 epochs, batchSize 32, ADAM, no clipping, a random seed, RTN merge,
- * a COSINE learning-rate schedule.
+ * a COSINE learning-rate schedule. POOLED_ZERO_POINT needs a frozen base and the RTN merge (and,
+ * checked against the layer, a group size that divides inFeatures).
  */
 public record HyperparameterRequest(Integer rank, Double alpha, Boolean rsLora, Integer quantizationBits,
         Integer groupSize, Boolean symmetric, QuantizationTarget quantizationTarget, Boolean quantizationEnabled,
@@ -48,11 +49,19 @@ public record HyperparameterRequest(Integer rank, Double alpha, Boolean rsLora, 
         require(batch >= 1, "hyperparameters.batchSize", "must be at least 1, was " + batch);
         require(maxGradNorm == null || (Double.isFinite(maxGradNorm) && maxGradNorm > 0),
                 "hyperparameters.maxGradNorm", "must be a positive number or absent, was " + maxGradNorm);
-        return new Hyperparameters(r, a, or(rsLora, false), bits, group, sym,
-                quantizationTarget == null ? QuantizationTarget.LORA_FACTORS : quantizationTarget,
-                or(quantizationEnabled, true), warmup, or(freezeBaseLayer, true), lr, e, batch,
+        QuantizationTarget target = quantizationTarget == null ? QuantizationTarget.LORA_FACTORS : quantizationTarget;
+        boolean freeze = or(freezeBaseLayer, true);
+        QuantizerKind merge = mergeQuantizer == null ? QuantizerKind.RTN : mergeQuantizer;
+        if (target == QuantizationTarget.POOLED_ZERO_POINT) {
+            require(freeze, "hyperparameters.freezeBaseLayer", "must be true with POOLED_ZERO_POINT, whose base is "
+                    + "quantized once and stays frozen as integer codes");
+            require(merge == QuantizerKind.RTN, "hyperparameters.mergeQuantizer", "must be RTN with POOLED_ZERO_POINT, "
+                    + "whose merge moves the zero points of its RTN-quantized base, was " + merge);
+        }
+        return new Hyperparameters(r, a, or(rsLora, false), bits, group, sym, target,
+                or(quantizationEnabled, true), warmup, freeze, lr, e, batch,
                 optimizer == null ? OptimizerKind.ADAM : optimizer, maxGradNorm,
-                seed == null ? seeds.getAsLong() : seed, mergeQuantizer == null ? QuantizerKind.RTN : mergeQuantizer,
+                seed == null ? seeds.getAsLong() : seed, merge,
                 learningRateSchedule == null ? LearningRateSchedule.COSINE : learningRateSchedule);
     }
 

@@ -4,6 +4,7 @@ import io.qalora.lora.Metrics;
 import io.qalora.quant.QuantErrorStats;
 import io.qalora.quant.QuantStats;
 import io.qalora.quant.QuantizerKind;
+import io.qalora.quant.ZeroRoundingError;
 
 /**
  * What a succeeded job produced, besides the merged layer and adapter files.
@@ -17,8 +18,32 @@ import io.qalora.quant.QuantizerKind;
 public record JobResult(Quantization quantization, Evaluation evaluation, MergedLayer mergedLayer,
         Provenance provenance) {
 
-    /** {@code mergedWeightsQuality} is null in results from before it existed. */
-    public record Quantization(QuantStats loraFactors, QuantStats mergedWeights, Quality mergedWeightsQuality) {
+    /**
+     * {@code mergedWeightsQuality} is null in results from before it existed; {@code integerZeroRounding}
+     * is given only for POOLED_ZERO_POINT, whose merged zero points are floats.
+     */
+    public record Quantization(QuantStats loraFactors, QuantStats mergedWeights, Quality mergedWeightsQuality,
+            IntegerZeroRounding integerZeroRounding) {
+
+        /** Without an integer-zero report, as for every target but POOLED_ZERO_POINT. */
+        public Quantization(QuantStats loraFactors, QuantStats mergedWeights, Quality mergedWeightsQuality) {
+            this(loraFactors, mergedWeights, mergedWeightsQuality, null);
+        }
+    }
+
+    /**
+     * What rounding a POOLED_ZERO_POINT merge's float zero points to integers (rint, clamped to
+     * {@code [0, 2^bits - 1]}) adds, as integer-only formats such as the GPTQ export need: the
+     * integer-zero weights against the float-zero ones ({@link ZeroRoundingError}), and against the
+     * full-precision {@code W + s B A}.
+     */
+    public record IntegerZeroRounding(double relativeError, double maxAbsError, long clampedZeros, long zeros,
+            Quality quality) {
+
+        public static IntegerZeroRounding of(ZeroRoundingError e, QuantErrorStats againstFullPrecision) {
+            return new IntegerZeroRounding(e.relativeError(), e.maxAbsError(), e.clampedZeros(), e.zeros(),
+                    Quality.of(againstFullPrecision));
+        }
     }
 
     /**
@@ -36,10 +61,17 @@ public record JobResult(Quantization quantization, Evaluation evaluation, Merged
      * {@code dataset} is "validation" or "training". Only with compareWithPtq: {@code ptqBaseline}
      * (plain LoRA, merged, RTN), {@code ptqGptqBaseline} (the same merged with GPTQ) and
      * {@code best}, the lowest loss among baseOnly, ptqBaseline, ptqGptqBaseline and quantized
-     * (the job's deployed layer).
+     * (the job's deployed layer). Only for POOLED_ZERO_POINT: {@code quantizedIntegerZeros}, the
+     * deployed layer with its zero points rounded to integers.
      */
     public record Evaluation(String dataset, Metrics fullPrecision, Metrics quantized, Metrics baseOnly,
-            Metrics ptqBaseline, Metrics ptqGptqBaseline, String best) {
+            Metrics ptqBaseline, Metrics ptqGptqBaseline, String best, Metrics quantizedIntegerZeros) {
+
+        /** Without the integer-zero variant, as for every target but POOLED_ZERO_POINT. */
+        public Evaluation(String dataset, Metrics fullPrecision, Metrics quantized, Metrics baseOnly,
+                Metrics ptqBaseline, Metrics ptqGptqBaseline, String best) {
+            this(dataset, fullPrecision, quantized, baseOnly, ptqBaseline, ptqGptqBaseline, best, null);
+        }
     }
 
     /** {@code quantizer} is how the merged weights were quantized; null in results from before it existed. */

@@ -10,6 +10,7 @@ import io.qalora.lora.Metrics;
 import io.qalora.lora.NativeBlas;
 import io.qalora.lora.PeftAdapter;
 import io.qalora.lora.QaLoraAdapter;
+import io.qalora.lora.QuantizationTarget;
 import io.qalora.lora.SafetensorsExport;
 import io.qalora.lora.Trainer;
 import io.qalora.lora.TrainingCancelledException;
@@ -18,6 +19,7 @@ import io.qalora.lora.TrainingDivergedException;
 import io.qalora.lora.TrainingResult;
 import io.qalora.quant.QuantErrorStats;
 import io.qalora.quant.QuantizerKind;
+import io.qalora.quant.ZeroRoundingError;
 import io.qalora.tensor.DenseLayer;
 import io.qalora.tensor.SafetensorsException;
 import io.qalora.tensor.SafetensorsReader;
@@ -168,8 +170,8 @@ public class JobRunner {
             if (job.compareWithPtq()) {
                 events.note("training the LoRA+PTQ baselines: the same run without quantization, merged with RTN and GPTQ");
                 try {
-                    TrainingResult plain = trainer.train(base, training,
-                            config.toBuilder().quantizationEnabled(false).build(), new ProgressListener.CancelOnly(running));
+                    TrainingResult plain = trainer.train(base, training, config.plainLora(),
+                            new ProgressListener.CancelOnly(running));
                     try (QaLoraAdapter lora = plain.adapter()) {
                         rtn = Evaluator.evaluate(lora.mergeToOriginalLayer().toDenseLayer(), evaluationData);
                         gptq = Evaluator.evaluate(lora.mergeToOriginalLayer(QuantizerKind.GPTQ, calibration.inputs(),
@@ -184,11 +186,20 @@ public class JobRunner {
             float[] fullPrecision = adapter.mergedWeight();
             var mergedStats = merged.weight().stats(fullPrecision);
             metrics.mergedQuantizationError(hp.quantizationBits(), mergedStats.averageError());
+            JobResult.IntegerZeroRounding integerZeros = null;
+            Metrics integerZeroMetrics = null;
+            if (hp.quantizationTarget() == QuantizationTarget.POOLED_ZERO_POINT) {
+                MergedLayer rounded = merged.withIntegerZeros();
+                integerZeros = JobResult.IntegerZeroRounding.of(ZeroRoundingError.of(merged.weight()),
+                        QuantErrorStats.of(fullPrecision, rounded.weight()));
+                integerZeroMetrics = Evaluator.evaluate(rounded.toDenseLayer(), evaluationData);
+            }
             JobResult report = new JobResult(
                     new JobResult.Quantization(adapter.loraFactorStats(), mergedStats,
-                            JobResult.Quality.of(QuantErrorStats.of(fullPrecision, merged.weight()))),
+                            JobResult.Quality.of(QuantErrorStats.of(fullPrecision, merged.weight())), integerZeros),
                     new JobResult.Evaluation(validationInfo == null ? "training" : "validation",
-                            evaluation.fullPrecision(), evaluation.quantized(), evaluation.baseOnly(), rtn, gptq, best),
+                            evaluation.fullPrecision(), evaluation.quantized(), evaluation.baseOnly(), rtn, gptq, best,
+                            integerZeroMetrics),
                     new JobResult.MergedLayer(hp.quantizationBits(), hp.groupSize(), hp.symmetric(), base.inFeatures(),
                             base.outFeatures(), hp.mergeQuantizer()),
                     new JobResult.Provenance(EngineInfo.VERSION, hp.seed(), layerInfo.blob().sha256(),

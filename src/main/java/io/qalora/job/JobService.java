@@ -2,6 +2,7 @@ package io.qalora.job;
 
 import static io.qalora.InvalidParameterException.require;
 
+import io.qalora.lora.QuantizationTarget;
 import java.time.Clock;
 import java.util.List;
 import java.util.Map;
@@ -92,6 +93,10 @@ public class JobService {
         int maxRank = Math.min(layer.inFeatures(), layer.outFeatures());
         require(hp.rank() <= maxRank, "hyperparameters.rank",
                 "must be at most min(inFeatures, outFeatures) = " + maxRank + ", was " + hp.rank());
+        require(hp.quantizationTarget() != QuantizationTarget.POOLED_ZERO_POINT
+                || layer.inFeatures() % hp.groupSize() == 0, "hyperparameters.groupSize",
+                "must divide the layer's inFeatures = " + layer.inFeatures() + " with POOLED_ZERO_POINT, whose A "
+                        + "reads whole groups of the input, was " + hp.groupSize());
         Map<String, String> metadata = request.metadata();
         Submissions.checkMetadata(metadata);
         return new Job(UUID.randomUUID(), JobStatus.QUEUED, layer.id(), training.id(), request.validationDatasetId(), hp,

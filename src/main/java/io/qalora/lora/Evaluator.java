@@ -20,7 +20,8 @@ public final class Evaluator {
 
     /**
      * The trained adapter's merged layer in full precision and quantized, against the original
-     * base layer, on {@code data}.
+     * base layer, on {@code data}. For POOLED_ZERO_POINT the quantized one is the float-zero merge,
+     * and full precision is {@code W + s B A_exp} with the unquantized W.
      */
     public static Evaluation evaluate(QaLoraAdapter adapter, DenseLayer originalBase, Dataset data) {
         return evaluate(adapter, adapter.mergeToOriginalLayer(), originalBase, data);
@@ -35,12 +36,13 @@ public final class Evaluator {
 
     /**
      * The LoRA+PTQ baseline: trains the same adapter with the same config and seed but with
-     * quantization disabled, then merges and quantizes it with the config's bits and groups, and
+     * quantization disabled ({@link TrainingConfig#plainLora()}: a standard LoRA for
+     * POOLED_ZERO_POINT), then merges and quantizes it with the config's bits and groups, and
      * measures that on {@code evaluationData}.
      */
     public static Metrics ptqBaseline(Trainer trainer, DenseLayer base, Dataset trainingData, Dataset evaluationData,
             TrainingConfig config, TrainingListener listener) {
-        TrainingConfig plain = config.toBuilder().quantizationEnabled(false).build();
+        TrainingConfig plain = config.plainLora();
         TrainingResult result = trainer.train(base, trainingData, plain, listener);
         try (QaLoraAdapter adapter = result.adapter()) {
             return evaluate(adapter.mergeToOriginalLayer().toDenseLayer(), evaluationData);

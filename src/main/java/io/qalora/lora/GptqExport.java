@@ -38,6 +38,11 @@ import tools.jackson.databind.node.ObjectNode;
  * values) cannot be stored and is refused (AutoGPTQ would read it back as {@code 2^bits}; its
  * {@code gptq_v2} format exists for this). Symmetric groups have {@code zero = 2^(bits-1)}.
  *
+ * <p>A POOLED_ZERO_POINT merge has float zero points, which this layout cannot hold: export
+ * {@link MergedLayer#withIntegerZeros()}, whose extra error {@code ZeroRoundingError} measures. A
+ * zero point that rounds (or is clamped) to 0 is refused as above: an update that moves a group's
+ * values wholly above zero needs {@code gptq_v2} or the float zeros of the service's own file.
+ *
  * <p>Frantar et al., 2022 (GPTQ); the layout is AutoGPTQ's {@code QuantLinear.pack}.
  */
 public final class GptqExport {
@@ -180,10 +185,12 @@ public final class GptqExport {
             float z = q.zeros()[k];
             String at = "row " + k / q.groupsPerRow() + ", group " + k % q.groupsPerRow();
             require(z == Math.rint(z), "zeros", "zero point " + z + " at " + at
-                    + " is not an integer (a pooled zero point); AutoGPTQ stores integer zero points");
+                    + " is not an integer (a POOLED_ZERO_POINT merge); AutoGPTQ stores integer zero points, so round"
+                    + " them first with MergedLayer.withIntegerZeros()");
             require(z >= 1 && z <= maxq, "zeros", "zero point " + z + " at " + at + " cannot be stored as zero - 1"
                     + " in the v1 'gptq' layout, which needs 1.." + maxq
-                    + " (0 comes from an asymmetric group without negative values)");
+                    + " (0 comes from an asymmetric group without negative values, or from a POOLED_ZERO_POINT zero"
+                    + " point rounded or clamped to 0)");
             zeros[k] = (int) z;
         }
         return zeros;

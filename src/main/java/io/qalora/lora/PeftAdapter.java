@@ -28,10 +28,13 @@ public record PeftAdapter(String moduleName, int rank, int inFeatures, int outFe
         require(loraB != null && loraB.length == (long) outFeatures * rank, "loraB", "must hold outFeatures x rank values");
     }
 
-    /** The adapter's factors and settings, as PEFT would see them. */
+    /**
+     * The adapter's factors and settings, as PEFT would see them; a pooled A (POOLED_ZERO_POINT) as
+     * its standard equivalent {@link QaLoraAdapter#standardLoraA()}, which gives the same update.
+     */
     public static PeftAdapter of(QaLoraAdapter adapter, String moduleName) {
         return new PeftAdapter(moduleName, adapter.rank(), adapter.inFeatures(), adapter.outFeatures(), adapter.alpha(),
-                adapter.rsLora(), adapter.loraA(), adapter.loraB());
+                adapter.rsLora(), adapter.standardLoraA(), adapter.loraB());
     }
 
     /** {@code alpha / r}, or {@code alpha / sqrt(r)} with rsLoRA. */

@@ -22,8 +22,15 @@ import tools.jackson.databind.node.ObjectNode;
  * the QA-LoRA settings (Xu et al., ICLR 2024) for a consumer that wants to redo that:
  * {@code qalora_group_size}, {@code quantization_bits}, {@code quantization_symmetric} and
  * {@code quantization_target}. {@code use_qalora} is false: PEFT's QA-LoRA variant pools the input
- * into {@code A [r, in / g]}, which these adapters do not. PEFT 0.13 and later drop keys they do
+ * into {@code A [r, in / g]}, which the checkpoint's A is not. PEFT 0.13 and later drop keys they do
  * not know, with a warning; older versions refuse them.
+ *
+ * <p>A POOLED_ZERO_POINT adapter's {@code A [r, in / g]} reads group sums of the input, which is
+ * exactly a standard LoRA with {@code A_exp [r, in]}, {@code A_exp[:, i] = A[:, i / g]}, so that is
+ * what the checkpoint holds (with {@code quantization_target} {@code POOLED_ZERO_POINT}): PEFT
+ * applies it to the float base as {@code W + s B A_exp}, while the service's merged layer applies
+ * it to the quantized base. PEFT's own {@code use_qalora} scales its pooled input differently (the
+ * group mean times {@code in / g}) and is not used.
  */
 public final class PeftExport {
 

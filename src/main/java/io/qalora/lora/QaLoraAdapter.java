@@ -2,14 +2,14 @@ package io.qalora.lora;
 
 import static io.qalora.InvalidParameterException.require;
 
-import io.qalora.quant.GptqQuantizer;
 import io.qalora.quant.GroupQuantizer;
-import io.qalora.quant.QuantSpec;
 import io.qalora.quant.QuantErrorStats;
+import io.qalora.quant.QuantSpec;
 import io.qalora.quant.QuantStats;
 import io.qalora.quant.QuantizerKind;
 import io.qalora.tensor.DenseLayer;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -18,7 +18,12 @@ import java.util.SplittableRandom;
  * {@code A [r, in]} and {@code B [out, r]} with scaling {@code s = alpha / r} (Hu et al., 2021),
  * trained while the forward pass fake-quantizes group-wise where {@link QuantizationTarget} says
  * (QA-LoRA, Xu et al., ICLR 2024). Backward uses the straight-through estimator. The library face
- * of AiDotNet's {@code QALoRAAdapter<T>}, with a merge that works on any shape.
+ * of AiDotNet's {@code QALoRAAdapter<T>}, with a merge that works on any shape. With
+ * {@link QuantizationTarget#POOLED_ZERO_POINT}, the paper's own form, A is {@code [r, in/g]} and
+ * reads group sums of the input, and the merge moves only the zero points of the quantized base.
+ *
+ * <p>Each target's arithmetic lives in its own {@code TargetPath}; this class checks arguments,
+ * holds the configuration and the batch buffers, and hands each call to the current target's path.
  *
  * <p>{@link #forward} remembers its input for the next {@link #backward}. An adapter is not
  * thread-safe; it owns off-heap memory, so close it when done.
@@ -32,31 +37,14 @@ public final class QaLoraAdapter implements AutoCloseable {
     private final float scaling;
     private final boolean freezeBase;
     private final boolean rsLora;
-    private QuantSpec quant;
     private QuantizationTarget target;
     private boolean quantizationEnabled = true;
 
-    final float[] weight;
-    final float[] bias;
-    final float[] loraA;
-    final float[] loraB;
-    private final float[] gradA;
-    private final float[] gradB;
-    private final float[] gradWeight;
-    private final float[] gradBias;
-
-    private final NativeMatrix nativeWeight;
-    private final NativeMatrix factorA;
-    private final NativeMatrix factorB;
-    private final NativeMatrix nativeGradA;
-    private final NativeMatrix nativeGradB;
-    private final float[] quantizedA;
-    private final float[] quantizedB;
-    private NativeMatrix merged;
-    private NativeMatrix nativeGradWeight;
+    private final AdapterState state;
+    private final EnumMap<QuantizationTarget, TargetPath> paths = new EnumMap<>(QuantizationTarget.class);
     private BatchBuffers batch;
     private boolean forwardDone;
-    private QuantizationTarget forwardPath;
+    private TargetPath forwardPath;
 
     QaLoraAdapter(QaLoraAdapterBuilder b) {
         require(b.base != null, "baseLayer", "must not be null");
@@ -64,32 +52,39 @@ public final class QaLoraAdapter implements AutoCloseable {
         this.out = b.base.outFeatures();
         require(b.rank >= 1 && b.rank <= Math.min(in, out), "rank",
                 "must be 1..min(inFeatures, outFeatures) = " + Math.min(in, out) + ", was " + b.rank);
-        this.quant = new QuantSpec(b.bits, b.groupSize, b.symmetric);
+        QuantSpec quant = new QuantSpec(b.bits, b.groupSize, b.symmetric);
         require(b.target != null, "quantizationTarget", "must not be null");
         require(Double.isFinite(b.alpha), "alpha", "must be finite");
+        boolean pooled = b.target == QuantizationTarget.POOLED_ZERO_POINT;
+        if (pooled) {
+            require(in % quant.groupSize() == 0, "groupSize", "must divide inFeatures = " + in
+                    + " for POOLED_ZERO_POINT, whose A reads whole groups of the input, was " + quant.groupSize());
+            require(b.freezeBase, "freezeBaseLayer", "must be true for POOLED_ZERO_POINT, whose base is quantized once"
+                    + " and stays frozen as integer codes");
+        }
+        int aCols = pooled ? in / quant.groupSize() : in;
         this.rank = b.rank;
         this.alpha = b.alpha <= 0 ? rank : (float) b.alpha;
         this.rsLora = b.rsLora;
         this.scaling = rsLora ? (float) (alpha / Math.sqrt(rank)) : alpha / rank;
         this.freezeBase = b.freezeBase;
         this.target = b.target;
-        this.weight = b.base.weight().clone();
-        this.bias = b.base.bias() == null ? null : b.base.bias().clone();
-        this.loraA = b.initialA != null ? b.initialA.clone() : kaimingUniform(rank, in, b.seed);
-        this.loraB = b.initialB != null ? b.initialB.clone() : new float[out * rank];
-        require(loraA.length == rank * in, "loraA", "must have rank x inFeatures values");
+        float[] loraA = b.initialA != null ? b.initialA.clone() : kaimingUniform(rank, aCols, b.seed);
+        float[] loraB = b.initialB != null ? b.initialB.clone() : new float[out * rank];
+        require(loraA.length == rank * aCols, "loraA", pooled
+                ? "must have rank x inFeatures / groupSize values for POOLED_ZERO_POINT"
+                : "must have rank x inFeatures values");
         require(loraB.length == out * rank, "loraB", "must have outFeatures x rank values");
-        this.gradA = new float[rank * in];
-        this.gradB = new float[out * rank];
-        this.gradWeight = freezeBase ? null : new float[out * in];
-        this.gradBias = freezeBase || bias == null ? null : new float[out];
-        this.quantizedA = new float[rank * in];
-        this.quantizedB = new float[out * rank];
-        this.nativeWeight = NativeMatrix.of(weight, out, in);
-        this.factorA = NativeMatrix.zeros(rank, in);
-        this.factorB = NativeMatrix.zeros(out, rank);
-        this.nativeGradA = NativeMatrix.zeros(rank, in);
-        this.nativeGradB = NativeMatrix.zeros(out, rank);
+        this.state = new AdapterState(in, out, rank, aCols, scaling, freezeBase, quant, b.base.weight().clone(),
+                b.base.bias() == null ? null : b.base.bias().clone(), loraA, loraB);
+        if (pooled) {
+            try {
+                paths.put(target, new PooledZeroPointPath(state));
+            } catch (RuntimeException | Error e) {
+                state.close();
+                throw e;
+            }
+        }
     }
 
     /** The original constructor: base layer frozen, asymmetric quantization, LORA_FACTORS target. */
@@ -107,7 +102,10 @@ public final class QaLoraAdapter implements AutoCloseable {
         return new QaLoraAdapterBuilder(baseLayer);
     }
 
-    /** {@code A ~ U(-1/sqrt(in), 1/sqrt(in))}, PEFT's kaiming-uniform default, from {@code seed}. */
+    /**
+     * {@code A ~ U(-1/sqrt(cols), 1/sqrt(cols))}, PEFT's kaiming-uniform default with fan-in
+     * {@code cols} ({@code in}, or {@code in / g} for a pooled A), from {@code seed}.
+     */
     static float[] kaimingUniform(int rows, int cols, long seed) {
         SplittableRandom random = new SplittableRandom(seed);
         double bound = 1.0 / Math.sqrt(cols);
@@ -116,6 +114,24 @@ public final class QaLoraAdapter implements AutoCloseable {
             a[i] = (float) random.nextDouble(-bound, bound);
         }
         return a;
+    }
+
+    /** The arithmetic of {@code t}, made on first use; LORA_FACTORS and MERGED_WEIGHTS share their tensors. */
+    private TargetPath path(QuantizationTarget t) {
+        TargetPath p = paths.get(t);
+        if (p == null) {
+            p = switch (t) {
+                case LORA_FACTORS -> new LoraFactorsPath(state);
+                case MERGED_WEIGHTS -> new MergedWeightsPath(state, (LoraFactorsPath) path(QuantizationTarget.LORA_FACTORS));
+                case POOLED_ZERO_POINT -> throw new IllegalStateException("a pooled path is made with its adapter");
+            };
+            paths.put(t, p);
+        }
+        return p;
+    }
+
+    private TargetPath path() {
+        return path(target);
     }
 
     // ---- forward and backward -------------------------------------------------------------
@@ -130,37 +146,16 @@ public final class QaLoraAdapter implements AutoCloseable {
 
     /**
      * Forward into {@code y}. When {@code baseOutput} is given it must hold {@code x W^T + b} for
-     * these rows (a frozen base computed once per sample), and the base product is skipped. The
-     * arrays may be longer than the batch needs; only their prefix is used.
+     * these rows, with the W of {@link #forwardBaseLayer} (a frozen base computed once per sample),
+     * and the base product is skipped. The arrays may be longer than the batch needs; only their
+     * prefix is used.
      */
     void forward(float[] input, int batchSize, float[] baseOutput, float[] y) {
         require(input.length >= batchSize * in, "input", "must have batch x inFeatures = " + batchSize * in + " values");
         BatchBuffers buf = buffers(batchSize);
         buf.x.load(input);
-        boolean quantize = quantizationEnabled;
-        forwardPath = target == QuantizationTarget.MERGED_WEIGHTS && quantize
-                ? QuantizationTarget.MERGED_WEIGHTS : QuantizationTarget.LORA_FACTORS;
-        boolean quantizeFactors = quantize && target == QuantizationTarget.LORA_FACTORS;
-        // The factors as this forward uses them, fq'd or not; backward reuses them (the STE).
-        factorA.load(quantizeFactors ? fakeQuantize(loraA, rank, in, quantizedA) : loraA);
-        factorB.load(quantizeFactors ? fakeQuantize(loraB, out, rank, quantizedB) : loraB);
-        buf.h.gemm(buf.x, false, factorA, true, 1f, 0f);
-        if (forwardPath == QuantizationTarget.MERGED_WEIGHTS) {
-            // The merged path quantizes W + sBA as a whole, so the base product cannot be reused.
-            mergeInto(merged(), true);
-            buf.y.gemm(buf.x, false, merged, true, 1f, 0f);
-        } else {
-            if (baseOutput == null) {
-                buf.y.gemm(buf.x, false, nativeWeight, true, 1f, 0f);
-            } else {
-                buf.y.load(baseOutput);
-            }
-            buf.y.gemm(buf.h, false, factorB, true, scaling, 1f);
-        }
-        buf.y.store(y);
-        if (baseOutput == null || forwardPath == QuantizationTarget.MERGED_WEIGHTS) {
-            addBias(y, batchSize);
-        }
+        forwardPath = path();
+        forwardPath.forward(input, buf, baseOutput, quantizationEnabled, y);
         forwardDone = true;
     }
 
@@ -177,42 +172,24 @@ public final class QaLoraAdapter implements AutoCloseable {
 
     float[] backward(float[] dy, boolean inputGradient) {
         require(forwardDone, "forward", "backward needs a forward pass first");
-        BatchBuffers buf = batch;
-        require(dy.length >= buf.size * out, "outputGradient", "must have batch x outFeatures = " + buf.size * out + " values");
-        buf.dy.load(dy);
-        // dB = s dy^T h, dh = s dy B_f, dA = dh^T x, with h = x A_f^T from the forward.
-        nativeGradB.gemm(buf.dy, true, buf.h, false, scaling, 0f);
-        buf.dh.gemm(buf.dy, false, factorB, false, scaling, 0f);
-        nativeGradA.gemm(buf.dh, true, buf.x, false, 1f, 0f);
-        nativeGradA.store(gradA);
-        nativeGradB.store(gradB);
-        if (!freezeBase) {
-            if (nativeGradWeight == null) {
-                nativeGradWeight = NativeMatrix.zeros(out, in);
-            }
-            nativeGradWeight.gemm(buf.dy, true, buf.x, false, 1f, 0f);
-            nativeGradWeight.store(gradWeight);
-            if (gradBias != null) {
-                columnSums(dy, buf.size, gradBias);
-            }
-        }
-        if (!inputGradient) {
-            return null;
-        }
-        NativeMatrix dx = buf.dx();
-        if (forwardPath == QuantizationTarget.MERGED_WEIGHTS) {
-            dx.gemm(buf.dy, false, merged, false, 1f, 0f);
-        } else {
-            dx.gemm(buf.dy, false, nativeWeight, false, 1f, 0f);
-            dx.gemm(buf.dh, false, factorA, false, 1f, 1f);
-        }
-        return dx.toArray();
+        require(dy.length >= batch.size * out, "outputGradient", "must have batch x outFeatures = " + batch.size * out + " values");
+        return forwardPath.backward(batch, dy, inputGradient);
+    }
+
+    /**
+     * The base layer whose {@code x W^T + b} the forward adds, as a frozen-base cache must hold it:
+     * the base itself, or for POOLED_ZERO_POINT with quantization on its dequantized weight.
+     */
+    DenseLayer forwardBaseLayer(boolean quantize) {
+        return new DenseLayer(out, in, path().forwardBaseWeight(quantize).clone(),
+                state.bias == null ? null : state.bias.clone());
     }
 
     /** Copies of the gradients from the last backward pass. */
     public Gradients gradients() {
-        return new Gradients(gradA.clone(), gradB.clone(), gradWeight == null ? null : gradWeight.clone(),
-                gradBias == null ? null : gradBias.clone());
+        return new Gradients(state.gradA.clone(), state.gradB.clone(),
+                state.gradWeight == null ? null : state.gradWeight.clone(),
+                state.gradBias == null ? null : state.gradBias.clone());
     }
 
     /** One plain SGD step on every trainable tensor: {@code p -= learningRate * grad}. */
@@ -225,12 +202,12 @@ public final class QaLoraAdapter implements AutoCloseable {
     /** The trainable tensors with their gradient buffers. */
     List<Parameter> parameters() {
         List<Parameter> params = new ArrayList<>(4);
-        params.add(new Parameter("lora_A", loraA, gradA));
-        params.add(new Parameter("lora_B", loraB, gradB));
+        params.add(new Parameter("lora_A", state.loraA, state.gradA));
+        params.add(new Parameter("lora_B", state.loraB, state.gradB));
         if (!freezeBase) {
-            params.add(new Parameter("weight", weight, gradWeight));
-            if (bias != null) {
-                params.add(new Parameter("bias", bias, gradBias));
+            params.add(new Parameter("weight", state.weight, state.gradWeight));
+            if (state.bias != null) {
+                params.add(new Parameter("bias", state.bias, state.gradBias));
             }
         }
         return params;
@@ -239,135 +216,80 @@ public final class QaLoraAdapter implements AutoCloseable {
     /** Re-syncs the off-heap copy of W after an optimizer changed the heap one. */
     void parametersChanged() {
         if (!freezeBase) {
-            nativeWeight.load(weight);
+            state.nativeWeight.load(state.weight);
         }
     }
 
     // ---- merge and statistics -------------------------------------------------------------
 
     /**
-     * The merged weight {@code W' = W + s B A}, quantized with this adapter's bits, group size and
-     * symmetry: codes, scales, zeros, the dequantized weight, and the float32 bias.
+     * The merged layer, quantized with this adapter's bits, group size and symmetry: codes, scales,
+     * zeros, the dequantized weight, and the float32 bias. For LORA_FACTORS and MERGED_WEIGHTS it
+     * is {@code W' = W + s B A} quantized with the spec's group quantizer. For POOLED_ZERO_POINT it
+     * is the base's codes and scales with float zero points {@code zero' = zero - s (B A) / scale},
+     * which reproduces this adapter's forward exactly (up to float32 rounding).
      */
     public MergedLayer mergeToOriginalLayer() {
-        float[] w = mergedWeight();
-        return new MergedLayer(GroupQuantizer.quantize(w, out, in, quant), bias == null ? null : bias.clone());
+        return path().merge(QuantizerKind.RTN, null, 0);
     }
 
     /**
      * The merged layer quantized by {@code quantizer}: RTN as {@link #mergeToOriginalLayer()}, or
      * GPTQ (Frantar et al., 2022) calibrated on {@code calibration [samples, in]}, which uses the
      * inputs' second moments to push each column's rounding error onto the columns not yet quantized.
+     * POOLED_ZERO_POINT takes only RTN: its merge moves zero points and quantizes nothing anew.
      */
     public MergedLayer mergeToOriginalLayer(QuantizerKind quantizer, float[] calibration, int samples) {
-        if (quantizer == QuantizerKind.RTN) {
-            return mergeToOriginalLayer();
-        }
-        var gptq = GptqQuantizer.quantize(mergedWeight(), out, in, calibration, samples, quant);
-        return new MergedLayer(gptq.matrix(), bias == null ? null : bias.clone());
+        return path().merge(quantizer, calibration, samples);
     }
 
-    /** {@code W + s B A} in full precision. */
+    /** {@code W + s B A} in full precision (for POOLED_ZERO_POINT with A expanded, {@link #standardLoraA()}). */
     public float[] mergedWeight() {
-        try (NativeMatrix m = NativeMatrix.zeros(out, in)) {
-            scaledDelta(m);
-            float[] w = m.toArray();
-            for (int i = 0; i < w.length; i++) {
-                w[i] += weight[i];
-            }
-            return w;
-        }
+        return path().mergedWeight();
     }
 
     /** The full-precision merged layer {@code (W + s B A, b)}. */
     public DenseLayer mergedFullPrecision() {
-        return new DenseLayer(out, in, mergedWeight(), bias == null ? null : bias.clone());
+        return new DenseLayer(out, in, mergedWeight(), state.bias == null ? null : state.bias.clone());
     }
 
     /**
      * Quantization error of the tensors the current target quantizes: A (groups along {@code in})
-     * and B (groups along {@code r}) for LORA_FACTORS, the merged weight for MERGED_WEIGHTS.
+     * and B (groups along {@code r}) for LORA_FACTORS, the merged weight for MERGED_WEIGHTS, the
+     * base weight W (quantized once) for POOLED_ZERO_POINT.
      */
     public QuantStats quantizationStats() {
-        return target == QuantizationTarget.LORA_FACTORS ? loraFactorStats() : mergedWeightStats();
+        return path().quantizationStats();
     }
 
-    /** Error of quantizing A and B, as LORA_FACTORS deploys them. */
+    /**
+     * Error of quantizing A and B group-wise as they are stored: {@code A [r, in]} (for
+     * POOLED_ZERO_POINT {@code [r, in/g]}) with groups along its columns, B along {@code r}. Only
+     * LORA_FACTORS deploys quantized factors; for the other targets it is what that would cost.
+     */
     public QuantStats loraFactorStats() {
-        return GroupQuantizer.stats(loraA, rank, in, quant).combine(GroupQuantizer.stats(loraB, out, rank, quant));
+        return GroupQuantizer.stats(state.loraA, rank, state.aCols, state.quant)
+                .combine(GroupQuantizer.stats(state.loraB, out, rank, state.quant));
     }
 
     /**
      * The merged weight's RTN quantization in the papers' measures: relative Frobenius error, SQNR
-     * in dB and the fraction of clamped values ({@link QuantErrorStats}).
+     * in dB and the fraction of clamped values ({@link QuantErrorStats}), against {@link #mergedWeight()}.
      */
     public QuantErrorStats mergedWeightErrorStats() {
         return QuantErrorStats.of(mergedWeight(), mergeToOriginalLayer().weight());
     }
 
-    /** Error of quantizing the merged weight {@code W + s B A}. */
+    /**
+     * Error of the merged layer's weight against {@link #mergedWeight()}: quantizing
+     * {@code W + s B A}, or for POOLED_ZERO_POINT the base's quantization error that the float-zero
+     * merge carries (the merge itself adds none).
+     */
     public QuantStats mergedWeightStats() {
-        return GroupQuantizer.stats(mergedWeight(), out, in, quant);
+        return path().mergedWeightStats();
     }
 
     // ---- internals --------------------------------------------------------------------------
-
-    private float[] fakeQuantize(float[] factor, int rows, int cols, float[] into) {
-        GroupQuantizer.fakeQuantize(factor, 0, into, 0, rows, cols, quant);
-        return into;
-    }
-
-    /** {@code s B A} (unquantized factors) into {@code target}. */
-    private void scaledDelta(NativeMatrix target) {
-        factorA.load(loraA);
-        factorB.load(loraB);
-        target.gemm(factorB, false, factorA, false, scaling, 0f);
-    }
-
-    private NativeMatrix merged() {
-        if (merged == null) {
-            merged = NativeMatrix.zeros(out, in);
-        }
-        return merged;
-    }
-
-    /** Fills {@code merged} with {@code W + s B A}, fake-quantized row by row when asked. */
-    private void mergeInto(NativeMatrix target, boolean fakeQuantize) {
-        scaledDelta(target);
-        float[] row = new float[in];
-        for (int o = 0; o < out; o++) {
-            target.storeRow(o, row, 0);
-            int base = o * in;
-            for (int i = 0; i < in; i++) {
-                row[i] += weight[base + i];
-            }
-            if (fakeQuantize) {
-                GroupQuantizer.fakeQuantize(row, 0, row, 0, 1, in, quant);
-            }
-            target.loadRow(o, row, 0);
-        }
-    }
-
-    private void addBias(float[] y, int batchSize) {
-        if (bias == null) {
-            return;
-        }
-        for (int r = 0; r < batchSize; r++) {
-            int base = r * out;
-            for (int o = 0; o < out; o++) {
-                y[base + o] += bias[o];
-            }
-        }
-    }
-
-    private void columnSums(float[] m, int rows, float[] sums) {
-        java.util.Arrays.fill(sums, 0f);
-        for (int r = 0; r < rows; r++) {
-            for (int o = 0; o < out; o++) {
-                sums[o] += m[r * out + o];
-            }
-        }
-    }
 
     private BatchBuffers buffers(int size) {
         require(size >= 1, "batchSize", "must be at least 1, was " + size);
@@ -382,17 +304,8 @@ public final class QaLoraAdapter implements AutoCloseable {
 
     @Override
     public void close() {
-        nativeWeight.close();
-        factorA.close();
-        factorB.close();
-        nativeGradA.close();
-        nativeGradB.close();
-        if (merged != null) {
-            merged.close();
-        }
-        if (nativeGradWeight != null) {
-            nativeGradWeight.close();
-        }
+        paths.values().forEach(TargetPath::close);
+        state.close();
         if (batch != null) {
             batch.close();
         }
@@ -431,23 +344,29 @@ public final class QaLoraAdapter implements AutoCloseable {
     }
 
     public QuantSpec quantSpec() {
-        return quant;
+        return state.quant;
     }
 
     public int quantizationBits() {
-        return quant.bits();
+        return state.quant.bits();
     }
 
+    /** Changes the bits of later fake quantizations and merges; POOLED_ZERO_POINT fixed its base's at build. */
     public void setQuantizationBits(int bits) {
-        quant = quant.withBits(bits);
+        QuantSpec changed = state.quant.withBits(bits);
+        requireNotPooled("quantizationBits");
+        state.quant = changed;
     }
 
     public int groupSize() {
-        return quant.groupSize();
+        return state.quant.groupSize();
     }
 
+    /** Changes the group size of later fake quantizations and merges; POOLED_ZERO_POINT fixed its groups at build. */
     public void setGroupSize(int groupSize) {
-        quant = quant.withGroupSize(groupSize);
+        QuantSpec changed = state.quant.withGroupSize(groupSize);
+        requireNotPooled("groupSize");
+        state.quant = changed;
     }
 
     public boolean isQuantizationEnabled() {
@@ -462,23 +381,44 @@ public final class QaLoraAdapter implements AutoCloseable {
         return target;
     }
 
+    /** Switches between LORA_FACTORS and MERGED_WEIGHTS; an adapter is POOLED_ZERO_POINT from build to close or never. */
     public void setQuantizationTarget(QuantizationTarget target) {
         require(target != null, "quantizationTarget", "must not be null");
+        boolean pooled = this.target == QuantizationTarget.POOLED_ZERO_POINT;
+        require(pooled == (target == QuantizationTarget.POOLED_ZERO_POINT), "quantizationTarget",
+                "cannot change between POOLED_ZERO_POINT and another target after build: its A is [r, inFeatures / "
+                        + "groupSize] and its base quantized at build; build a new adapter");
         this.target = target;
     }
 
-    /** A copy of {@code A [r, in]}. */
+    private void requireNotPooled(String field) {
+        require(target != QuantizationTarget.POOLED_ZERO_POINT, field, "is fixed at build for POOLED_ZERO_POINT, "
+                + "whose base is quantized once and whose A has inFeatures / groupSize columns");
+    }
+
+    /** A copy of {@code A}: {@code [r, in]}, or {@code [r, in/g]} for POOLED_ZERO_POINT. */
     public float[] loraA() {
-        return loraA.clone();
+        return state.loraA.clone();
+    }
+
+    /**
+     * A as a standard LoRA factor {@code [r, in]} with the same update {@code s B A}: for
+     * POOLED_ZERO_POINT each pooled column repeated over its group, {@code A_exp[:, i] = A[:, i / g]}
+     * (then {@code pool(x) A^T = x A_exp^T}); for the other targets a copy of A.
+     */
+    public float[] standardLoraA() {
+        return target == QuantizationTarget.POOLED_ZERO_POINT
+                ? PooledZeroPointPath.expand(state.loraA, rank, state.aCols, state.quant.groupSize())
+                : state.loraA.clone();
     }
 
     /** A copy of {@code B [out, r]}. */
     public float[] loraB() {
-        return loraB.clone();
+        return state.loraB.clone();
     }
 
     /** The base layer as it is now (changed by training only when not frozen). */
     public DenseLayer baseLayer() {
-        return new DenseLayer(out, in, weight.clone(), bias == null ? null : bias.clone());
+        return new DenseLayer(out, in, state.weight.clone(), state.bias == null ? null : state.bias.clone());
     }
 }

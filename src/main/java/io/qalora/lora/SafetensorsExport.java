@@ -19,7 +19,12 @@ import java.util.Map;
  * into U8 row by row, shape {@code [out, ceil(in * bits / 8)]}; with 3, 5, 6 or 7 bits one U8
  * per code; above 8 bits I32), {@code weight.scales} and {@code weight.zeros} (F32
  * {@code [out, groups]}), {@code weight} (the dequantized F32 {@code [out, in]}) and {@code bias};
- * the metadata names bits, group_size, symmetric, packing and the shape.
+ * the metadata names bits, group_size, symmetric, packing, the shape, and {@code zero_points}:
+ * {@code integer} when every zero point is an integer in {@code [0, maxq]}, else {@code float} (a
+ * POOLED_ZERO_POINT merge, whose {@code weight} is {@code (codes - zeros) * scales} with those floats).
+ *
+ * <p>Adapter: {@code lora_A [r, in]} and {@code lora_B [out, r]}; for POOLED_ZERO_POINT
+ * {@code lora_A} is the pooled {@code [r, in / group_size]}.
  */
 public final class SafetensorsExport {
 
@@ -59,6 +64,7 @@ public final class SafetensorsExport {
         metadata.put("group_size", Integer.toString(spec.groupSize()));
         metadata.put("symmetric", Boolean.toString(spec.symmetric()));
         metadata.put("packing", packing(spec.bits()));
+        metadata.put("zero_points", q.hasIntegerZeros() ? "integer" : "float");
         metadata.put("in_features", Integer.toString(in));
         metadata.put("out_features", Integer.toString(out));
         metadata.putAll(extraMetadata);
@@ -117,8 +123,12 @@ public final class SafetensorsExport {
         return new MergedLayer(q, file.find(BIAS).map(Tensor::toFloatArray).orElse(null));
     }
 
-    /** The adapter's factors {@code lora_A [r, in]} and {@code lora_B [out, r]}, with rank, alpha and scaling. */
+    /**
+     * The adapter's factors {@code lora_A [r, in]} (for POOLED_ZERO_POINT the pooled {@code [r, in/g]})
+     * and {@code lora_B [out, r]}, with rank, alpha, scaling and the quantization settings.
+     */
     public static SafetensorsFile adapter(QaLoraAdapter adapter) {
+        float[] a = adapter.loraA();
         Map<String, String> metadata = new LinkedHashMap<>();
         metadata.put("format", "qalora-adapter/1");
         metadata.put("rank", Integer.toString(adapter.rank()));
@@ -132,7 +142,7 @@ public final class SafetensorsExport {
         metadata.put("in_features", Integer.toString(adapter.inFeatures()));
         metadata.put("out_features", Integer.toString(adapter.outFeatures()));
         return SafetensorsFile.of(metadata, List.of(
-                Tensor.f32("lora_A", new int[] {adapter.rank(), adapter.inFeatures()}, adapter.loraA()),
+                Tensor.f32("lora_A", new int[] {adapter.rank(), a.length / adapter.rank()}, a),
                 Tensor.f32("lora_B", new int[] {adapter.outFeatures(), adapter.rank()}, adapter.loraB())));
     }
 
@@ -163,14 +173,22 @@ public final class SafetensorsExport {
 
     /**
      * Reads back what either {@code adapter} method wrote, on module {@code moduleName}; null takes
-     * the module the file names, else {@value PeftExport#DEFAULT_MODULE}.
+     * the module the file names, else {@value PeftExport#DEFAULT_MODULE}. A pooled {@code lora_A}
+     * (POOLED_ZERO_POINT) comes back expanded to the equivalent standard {@code [r, in]} one
+     * ({@link QaLoraAdapter#standardLoraA()}).
      */
     public static PeftAdapter readAdapter(SafetensorsFile file, String moduleName) {
         Map<String, String> m = file.metadata();
         String module = moduleName != null ? moduleName : m.getOrDefault("module", PeftExport.DEFAULT_MODULE);
-        return new PeftAdapter(module, intMeta(m, "rank"), intMeta(m, "in_features"), intMeta(m, "out_features"),
-                Float.parseFloat(m.get("alpha")), Boolean.parseBoolean(m.get("rs_lora")),
-                file.require("lora_A").toFloatArray(), file.require("lora_B").toFloatArray());
+        int rank = intMeta(m, "rank");
+        int in = intMeta(m, "in_features");
+        float[] a = file.require("lora_A").toFloatArray();
+        if (QuantizationTarget.POOLED_ZERO_POINT.name().equals(m.get("quantization_target"))) {
+            int group = intMeta(m, "group_size");
+            a = PooledZeroPointPath.expand(a, rank, in / group, group);
+        }
+        return new PeftAdapter(module, rank, in, intMeta(m, "out_features"), Float.parseFloat(m.get("alpha")),
+                Boolean.parseBoolean(m.get("rs_lora")), a, file.require("lora_B").toFloatArray());
     }
 
     /**

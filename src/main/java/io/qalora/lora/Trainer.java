@@ -52,6 +52,7 @@ public final class Trainer {
         private final List<Parameter> params;
         private final int in;
         private final int out;
+        private final boolean pooled;
 
         Run(QaLoraAdapter adapter, Dataset data, TrainingConfig config, TrainingListener listener) {
             this.adapter = adapter;
@@ -62,6 +63,7 @@ public final class Trainer {
             this.params = adapter.parameters();
             this.in = data.inFeatures();
             this.out = data.outFeatures();
+            this.pooled = config.target() == QuantizationTarget.POOLED_ZERO_POINT;
         }
 
         TrainingResult execute() {
@@ -90,14 +92,17 @@ public final class Trainer {
                     // The last batch may be smaller; the buffers stay full-size and only a prefix is used.
                     int size = Math.min(batch, n - from);
                     gather(data.inputs(), in, order, from, size, x);
-                    if (baseOutputs != null) {
+                    boolean quantize = config.quantizationEnabled() && step >= config.quantizationWarmupSteps();
+                    // A pooled base is deq(W) only while quantizing: a warm-up step recomputes x W^T.
+                    boolean cached = baseOutputs != null
+                            && (!pooled || quantize == config.quantizationEnabled());
+                    if (cached) {
                         gather(baseOutputs, out, order, from, size, baseRows);
                     }
-                    boolean quantize = config.quantizationEnabled() && step >= config.quantizationWarmupSteps();
                     adapter.setQuantizationEnabled(quantize);
                     double learningRate = config.learningRate() * config.schedule().factor(step, totalSteps);
                     optimizer.learningRate(learningRate);
-                    adapter.forward(x, size, baseRows, y);
+                    adapter.forward(x, size, cached ? baseRows : null, y);
                     double loss = Loss.compute(data, order, from, size, y, dy);
                     if (!Double.isFinite(loss)) {
                         throw new TrainingDivergedException(step + 1, loss);
@@ -119,7 +124,10 @@ public final class Trainer {
             return new TrainingResult(adapter, step, epochLosses, System.nanoTime() - started, baseOutputs != null);
         }
 
-        /** {@code x W^T + b} of every row, when the base is frozen and the cache fits its budget. */
+        /**
+         * {@code x W^T + b} of every row, when the base is frozen and the cache fits its budget;
+         * for POOLED_ZERO_POINT with quantization on, {@code x deq(W)^T + b}, the base it trains against.
+         */
         private float[] baseOutputCache() {
             if (!config.freezeBaseLayer() || !config.cacheBaseOutputs()) {
                 return null;
@@ -135,9 +143,11 @@ public final class Trainer {
                         + baseCacheBudgetBytes + "; x W^T is recomputed every step");
                 return null;
             }
-            listener.onNote("base outputs cached: x W^T + b computed once for " + data.rows() + " rows ("
-                    + bytes + " bytes)");
-            return LayerOutputs.compute(adapter.baseLayer(), data.inputs(), data.rows());
+            boolean dequantized = pooled && config.quantizationEnabled();
+            listener.onNote("base outputs cached: " + (dequantized ? "x deq(W)^T + b" : "x W^T + b")
+                    + " computed once for " + data.rows() + " rows (" + bytes + " bytes)");
+            return LayerOutputs.compute(adapter.forwardBaseLayer(config.quantizationEnabled()), data.inputs(),
+                    data.rows());
         }
 
         /** Scales every gradient so their global L2 norm is at most maxGradNorm (PyTorch's clip_grad_norm_). */

@@ -15,7 +15,7 @@ import io.qalora.quant.QuantSpec;
  * @param target where fake quantization sits during training
  * @param quantizationEnabled whether training fake-quantizes at all (false: plain LoRA)
  * @param quantizationWarmupSteps steps trained without quantization first
- * @param freezeBaseLayer train only A and B (true) or W and b too
+ * @param freezeBaseLayer train only A and B (true) or W and b too; POOLED_ZERO_POINT needs true
  * @param optimizer ADAM (beta1 0.9, beta2 0.999, eps 1e-8) or SGD
  * @param learningRate step size (the peak, under a schedule)
  * @param schedule how the step size changes over the run's steps
@@ -23,7 +23,8 @@ import io.qalora.quant.QuantSpec;
  * @param batchSize rows per step; the last batch of an epoch may be smaller
  * @param maxGradNorm clip the global gradient norm to this; {@code <= 0} disables clipping
  * @param seed seeds A's initialisation and the per-epoch shuffles
- * @param cacheBaseOutputs compute {@code x W^T + b} once per sample when the base is frozen
+ * @param cacheBaseOutputs compute {@code x W^T + b} once per sample when the base is frozen (for
+ *     POOLED_ZERO_POINT with quantization on, {@code x deq(W)^T + b})
  */
 public record TrainingConfig(int rank, double alpha, boolean rsLora, QuantSpec quant, QuantizationTarget target,
         boolean quantizationEnabled, int quantizationWarmupSteps, boolean freezeBaseLayer, OptimizerKind optimizer,
@@ -75,6 +76,19 @@ public record TrainingConfig(int rank, double alpha, boolean rsLora, QuantSpec q
         b.seed = seed;
         b.cacheBaseOutputs = cacheBaseOutputs;
         return b;
+    }
+
+    /**
+     * The same run as plain LoRA, the LoRA+PTQ baseline: quantization off, and for POOLED_ZERO_POINT
+     * a standard LoRA ({@code A [r, in]}, LORA_FACTORS), as a pooled A cannot be merged and then
+     * quantized anew. The other targets keep theirs, which without quantization train alike.
+     */
+    public TrainingConfig plainLora() {
+        Builder plain = toBuilder().quantizationEnabled(false);
+        if (target == QuantizationTarget.POOLED_ZERO_POINT) {
+            plain.target(QuantizationTarget.LORA_FACTORS);
+        }
+        return plain.build();
     }
 
     /** Steps of a run on {@code rows} samples: {@code epochs * ceil(rows / batchSize)}. */

@@ -5,7 +5,9 @@ import java.util.Arrays;
 /**
  * A quantized {@code rows x cols} matrix: integer codes (row-major, unsigned, stored in a
  * {@code char[]} because codes reach 16 bits), one scale and zero point per group
- * ({@code [rows, groupsPerRow]}), and the dequantized values {@code (q - zero) * scale}.
+ * ({@code [rows, groupsPerRow]}), and the dequantized values {@code (q - zero) * scale}. The
+ * quantizers make integer zero points in {@code [0, maxq]}; a POOLED_ZERO_POINT merge moves them to
+ * float values ({@link #withIntegerZeros()} rounds them back).
  */
 public record QuantizedMatrix(QuantSpec spec, int rows, int cols, char[] codes, float[] scales,
         float[] zeros, float[] dequantized) {
@@ -52,6 +54,44 @@ public record QuantizedMatrix(QuantSpec spec, int rows, int cols, char[] codes, 
             }
         }
         return out;
+    }
+
+    /** Whether every zero point is an integer in {@code [0, maxq]}, as an integer-only format stores it. */
+    public boolean hasIntegerZeros() {
+        int maxq = spec.maxq();
+        for (float z : zeros) {
+            if (z != Math.rint(z) || z < 0 || z > maxq) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * This matrix with integer zero points, for formats that store them as {@code bits}-bit integers
+     * like the codes (AutoGPTQ's {@code qzeros}): each zero {@code rint} (half to even) and clamped
+     * to {@code [0, maxq]}; codes and scales unchanged, the dequantized values recomputed as
+     * {@code (q - zero) * scale} in float32. This matrix itself when its zeros already are such integers.
+     */
+    public QuantizedMatrix withIntegerZeros() {
+        if (hasIntegerZeros()) {
+            return this;
+        }
+        float maxq = spec.maxq();
+        float[] rounded = new float[zeros.length];
+        for (int k = 0; k < zeros.length; k++) {
+            float z = GroupQuantizer.rint(zeros[k]);
+            rounded[k] = z < 0f ? 0f : (z > maxq ? maxq : z);
+        }
+        float[] deq = new float[rows * cols];
+        int groups = groupsPerRow();
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                int gi = r * groups + c / spec.groupSize();
+                deq[r * cols + c] = (codes[r * cols + c] - rounded[gi]) * scales[gi];
+            }
+        }
+        return new QuantizedMatrix(spec, rows, cols, codes.clone(), scales.clone(), rounded, deq);
     }
 
     /** The error this quantization left in {@code original}. */

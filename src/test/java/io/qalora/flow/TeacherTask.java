@@ -16,20 +16,35 @@ final class TeacherTask {
     final float[] teacher;
 
     TeacherTask(int out, int in, long seed) {
+        this(out, in, 1, 1.0, seed);
+    }
+
+    /**
+     * A task whose rank-2 change, {@code strength} times the usual, is constant over each group of
+     * {@code g} inputs, as a pooled adapter's is.
+     */
+    TeacherTask(int out, int in, int g, double strength, long seed) {
         this.in = in;
         this.out = out;
+        int groups = in / g;
         SplittableRandom random = new SplittableRandom(seed);
         float[] w = gaussian(out * in, 1 / Math.sqrt(in), random);
         float[] b = gaussian(out, 0.1, random);
         this.base = new DenseLayer(out, in, w, b);
         float[] u = gaussian(out * 2, 1, random);
-        float[] v = gaussian(2 * in, 1, random);
+        float[] v = gaussian(2 * groups, 1, random);
         this.teacher = w.clone();
         for (int o = 0; o < out; o++) {
             for (int i = 0; i < in; i++) {
-                teacher[o * in + i] += (float) ((u[o * 2] * v[i] + u[o * 2 + 1] * v[in + i]) / Math.sqrt(2.0 * in));
+                teacher[o * in + i] += (float) (strength * (u[o * 2] * v[i / g] + u[o * 2 + 1] * v[groups + i / g])
+                        / Math.sqrt(2.0 * in));
             }
         }
+    }
+
+    /** The inputs {@link #regressionFile} draws for {@code seed}. */
+    float[] inputs(int rows, long seed) {
+        return gaussian(rows * in, 1, new SplittableRandom(seed));
     }
 
     byte[] layerFile() {

@@ -50,6 +50,31 @@ final class Fixtures {
         return w;
     }
 
+    /**
+     * The base plus a rank-{@code deltaRank} change that is constant over each group of {@code g}
+     * input columns: what a POOLED_ZERO_POINT adapter, whose A reads group sums, can express.
+     */
+    static float[] pooledTeacherWeight(DenseLayer base, int deltaRank, int g, double strength, long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        int out = base.outFeatures();
+        int in = base.inFeatures();
+        int groups = in / g;
+        float[] u = gaussian(out * deltaRank, 1, random);
+        float[] v = gaussian(deltaRank * groups, 1, random);
+        float[] w = base.weight().clone();
+        double scale = strength / Math.sqrt(deltaRank * in);
+        for (int o = 0; o < out; o++) {
+            for (int i = 0; i < in; i++) {
+                double sum = 0;
+                for (int k = 0; k < deltaRank; k++) {
+                    sum += u[o * deltaRank + k] * v[k * groups + i / g];
+                }
+                w[o * in + i] += (float) (sum * scale);
+            }
+        }
+        return w;
+    }
+
     /** Regression rows {@code y = x T^T + b} for the teacher weights {@code T}. */
     static Dataset regression(DenseLayer base, float[] teacher, int rows, long seed) {
         int in = base.inFeatures();

@@ -54,7 +54,8 @@ class TrainerTests {
     @Test
     void lossFallsTenfoldOnATeacherTaskForBothTargets() {
         double baseLoss = Evaluator.evaluate(base, teacherTask).loss();
-        for (QuantizationTarget target : QuantizationTarget.values()) {
+        // POOLED_ZERO_POINT cannot fit this teacher's full-rank-in-the-input change; PooledZeroPointTrainingTests.
+        for (QuantizationTarget target : List.of(QuantizationTarget.LORA_FACTORS, QuantizationTarget.MERGED_WEIGHTS)) {
             Recorder recorder = new Recorder();
             TrainingResult result = trainer.train(base, teacherTask, config().target(target).build(), recorder);
             try (QaLoraAdapter adapter = result.adapter()) {

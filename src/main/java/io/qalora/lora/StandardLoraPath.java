@@ -1,0 +1,58 @@
+package io.qalora.lora;
+
+import io.qalora.quant.GptqQuantizer;
+import io.qalora.quant.GroupQuantizer;
+import io.qalora.quant.QuantStats;
+import io.qalora.quant.QuantizerKind;
+
+/**
+ * The targets with a standard LoRA factor {@code A [r, in]}, whose merge quantizes
+ * {@code W' = W + s B A} anew: {@link LoraFactorsPath} and {@link MergedWeightsPath}.
+ */
+abstract class StandardLoraPath implements TargetPath {
+
+    final AdapterState s;
+
+    StandardLoraPath(AdapterState state) {
+        this.s = state;
+    }
+
+    @Override
+    public float[] forwardBaseWeight(boolean quantize) {
+        return s.weight;
+    }
+
+    /** {@code W + s B A} in full precision. */
+    @Override
+    public float[] mergedWeight() {
+        try (NativeMatrix m = NativeMatrix.zeros(s.out, s.in)) {
+            s.scaledDelta(m);
+            float[] w = m.toArray();
+            for (int i = 0; i < w.length; i++) {
+                w[i] += s.weight[i];
+            }
+            return w;
+        }
+    }
+
+    /** {@code W'} quantized with RTN (the spec's group quantizer) or GPTQ calibrated on {@code calibration}. */
+    @Override
+    public MergedLayer merge(QuantizerKind quantizer, float[] calibration, int samples) {
+        float[] bias = s.bias == null ? null : s.bias.clone();
+        if (quantizer == QuantizerKind.RTN) {
+            return new MergedLayer(GroupQuantizer.quantize(mergedWeight(), s.out, s.in, s.quant), bias);
+        }
+        var gptq = GptqQuantizer.quantize(mergedWeight(), s.out, s.in, calibration, samples, s.quant);
+        return new MergedLayer(gptq.matrix(), bias);
+    }
+
+    /** Error of quantizing the merged weight {@code W + s B A}. */
+    @Override
+    public QuantStats mergedWeightStats() {
+        return GroupQuantizer.stats(mergedWeight(), s.out, s.in, s.quant);
+    }
+
+    @Override
+    public void close() {
+    }
+}
