@@ -29,7 +29,8 @@ record HyperparameterSettings(
                 + "and frozen, A [r, inFeatures / groupSize] reading group sums of the input, and a merge that "
                 + "moves only the zero points (float zero points; the result reports the cost of rounding them). "
                 + "POOLED_ZERO_POINT needs a groupSize that divides inFeatures, freezeBaseLayer true and "
-                + "mergeQuantizer RTN. Default LORA_FACTORS.", example = "LORA_FACTORS")
+                + "mergeQuantizer RTN. Default MERGED_WEIGHTS (see the README's quality study).",
+                example = "MERGED_WEIGHTS")
         QuantizationTarget quantizationTarget,
         @Schema(description = "Whether training quantizes at all (false: plain LoRA). Default true.",
                 example = "true") Boolean quantizationEnabled,

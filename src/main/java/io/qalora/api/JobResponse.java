@@ -128,7 +128,7 @@ record JobResponse(
                     requiredMode = RequiredMode.REQUIRED) int groupSize,
             @Schema(description = "Symmetric rather than asymmetric quantization.", example = "false",
                     requiredMode = RequiredMode.REQUIRED) boolean symmetric,
-            @Schema(description = "Where fake quantization sits in training.", example = "LORA_FACTORS",
+            @Schema(description = "Where fake quantization sits in training.", example = "MERGED_WEIGHTS",
                     requiredMode = RequiredMode.REQUIRED) QuantizationTarget quantizationTarget,
             @Schema(description = "Whether training quantizes.", example = "true",
                     requiredMode = RequiredMode.REQUIRED) boolean quantizationEnabled,

@@ -12,7 +12,7 @@ import java.util.function.LongSupplier;
 /**
  * Hyperparameters as a client sends them: any field may be left out (null) and takes its default.
  * Defaults: rank 8, alpha = rank (scaling 1, as the spec fixes for alpha <= 0), rsLora false,
- * 4 bits, groupSize 64, asymmetric, LORA_FACTORS, quantization on, no warm-up, frozen base,
+ * 4 bits, groupSize 64, asymmetric, MERGED_WEIGHTS, quantization on, no warm-up, frozen base,
  * learningRate 1e-3, 3 epochs, batchSize 32, ADAM, no clipping, a random seed, RTN merge,
  * a COSINE learning-rate schedule. POOLED_ZERO_POINT needs a frozen base and the RTN merge (and,
  * checked against the layer, a group size that divides inFeatures).
@@ -49,7 +49,7 @@ public record HyperparameterRequest(Integer rank, Double alpha, Boolean rsLora, 
         require(batch >= 1, "hyperparameters.batchSize", "must be at least 1, was " + batch);
         require(maxGradNorm == null || (Double.isFinite(maxGradNorm) && maxGradNorm > 0),
                 "hyperparameters.maxGradNorm", "must be a positive number or absent, was " + maxGradNorm);
-        QuantizationTarget target = quantizationTarget == null ? QuantizationTarget.LORA_FACTORS : quantizationTarget;
+        QuantizationTarget target = quantizationTarget == null ? QuantizationTarget.MERGED_WEIGHTS : quantizationTarget;
         boolean freeze = or(freezeBaseLayer, true);
         QuantizerKind merge = mergeQuantizer == null ? QuantizerKind.RTN : mergeQuantizer;
         if (target == QuantizationTarget.POOLED_ZERO_POINT) {

@@ -57,7 +57,7 @@ class JobApiIntegrationTests {
         assertThat(hp.get("quantizationBits").asInt()).isEqualTo(4);
         assertThat(hp.get("groupSize").asInt()).isEqualTo(64);
         assertThat(hp.get("symmetric").asBoolean()).isFalse();
-        assertThat(hp.get("quantizationTarget").asString()).isEqualTo("LORA_FACTORS");
+        assertThat(hp.get("quantizationTarget").asString()).isEqualTo("MERGED_WEIGHTS");
         assertThat(hp.get("quantizationEnabled").asBoolean()).isTrue();
         assertThat(hp.get("quantizationWarmupSteps").asInt()).isZero();
         assertThat(hp.get("freezeBaseLayer").asBoolean()).isTrue();

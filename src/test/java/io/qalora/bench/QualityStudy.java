@@ -44,7 +44,9 @@ public final class QualityStudy {
             new Method(BASELINE, (b, steps) -> b.quantizationEnabled(false), QuantizerKind.RTN),
             new Method("LoRA->GPTQ", (b, steps) -> b.quantizationEnabled(false), QuantizerKind.GPTQ),
             new Method("LORA_FACTORS", (b, steps) -> b.target(QuantizationTarget.LORA_FACTORS), QuantizerKind.RTN),
-            new Method("MERGED_WEIGHTS", (b, steps) -> b.target(QuantizationTarget.MERGED_WEIGHTS), QuantizerKind.RTN));
+            new Method("MERGED_WEIGHTS", (b, steps) -> b.target(QuantizationTarget.MERGED_WEIGHTS), QuantizerKind.RTN),
+            new Method("POOLED_ZERO_POINT", (b, steps) -> b.target(QuantizationTarget.POOLED_ZERO_POINT),
+                    QuantizerKind.RTN));
 
     /** Settings measured while choosing the defaults, printed with {@code --explore}. */
     static final List<Method> EXPLORED = List.of(

@@ -24,7 +24,7 @@ class QualityStudyTests {
         List<QualityStudy.Row> rows = QualityStudy.run(task, 3, base, QualityStudy.SHIPPED);
 
         assertThat(rows).extracting(QualityStudy.Row::method)
-                .containsExactly("LoRA->RTN", "LoRA->GPTQ", "LORA_FACTORS", "MERGED_WEIGHTS");
+                .containsExactly("LoRA->RTN", "LoRA->GPTQ", "LORA_FACTORS", "MERGED_WEIGHTS", "POOLED_ZERO_POINT");
         QualityStudy.Row baseline = rows.get(0);
         assertThat(baseline.ratioToLoraRtn()).isEqualTo(1.0);
         for (QualityStudy.Row r : rows) {

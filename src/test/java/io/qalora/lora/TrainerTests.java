@@ -89,7 +89,7 @@ class TrainerTests {
 
     @Test
     void cachedBaseOutputsTrainLikeRecomputedOnes() {
-        TrainingConfig cfg = config().epochs(2).build();
+        TrainingConfig cfg = config().target(QuantizationTarget.LORA_FACTORS).epochs(2).build();
         Recorder recorder = new Recorder();
         TrainingResult cached = trainer.train(base, teacherTask, cfg, recorder);
         TrainingResult recomputed = trainer.train(base, teacherTask, cfg.toBuilder().cacheBaseOutputs(false).build(),
