@@ -2,6 +2,8 @@ package io.qalora.lora;
 
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.openblas.global.openblas_nolapack;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -18,12 +20,14 @@ final class NativeMatrix implements AutoCloseable {
     final int cols;
     private final INDArray array;
     private final FloatBuffer view;
+    private final FloatPointer pointer;
 
     private NativeMatrix(int rows, int cols) {
         this.rows = rows;
         this.cols = cols;
         this.array = Nd4j.create(DataType.FLOAT, new long[] {rows, cols}, 'c');
         this.view = array.data().asNio().order(ByteOrder.nativeOrder()).asFloatBuffer();
+        this.pointer = new FloatPointer(array.data().addressPointer());
     }
 
     /** A zero-filled {@code rows x cols} matrix. */
@@ -78,7 +82,11 @@ final class NativeMatrix implements AutoCloseable {
             throw new IllegalArgumentException("gemm shapes: [" + m + "x" + k + "] x [" + kb + "x" + n
                     + "] into [" + rows + "x" + cols + "]");
         }
-        Nd4j.gemm(a.array, b.array, array, transposeA, transposeB, alpha, beta);
+        // OpenBLAS directly, as ND4J's own CpuLevel3 does: Nd4j.gemm's op dispatch cost 10-50 us a call.
+        openblas_nolapack.cblas_sgemm(openblas_nolapack.CblasRowMajor,
+                transposeA ? openblas_nolapack.CblasTrans : openblas_nolapack.CblasNoTrans,
+                transposeB ? openblas_nolapack.CblasTrans : openblas_nolapack.CblasNoTrans,
+                m, n, k, alpha, a.pointer, a.cols, b.pointer, b.cols, beta, pointer, cols);
     }
 
     @Override
