@@ -2,6 +2,7 @@ package io.qalora.lora;
 
 import static io.qalora.InvalidParameterException.require;
 
+import io.qalora.InvalidParameterException;
 import io.qalora.quant.GptqQuantizer;
 import io.qalora.quant.QuantSpec;
 import io.qalora.quant.QuantizedMatrix;
@@ -134,8 +135,10 @@ public final class GptqExport {
         tensors.add(Tensor.i32(prefix + G_IDX, new int[] {in}, gIdx));
         if (layer.bias() != null) {
             for (int o = 0; o < out; o++) {
-                require(Float.isFinite(Float16.toFloat(Float16.fromFloat(layer.bias()[o]))), "bias",
-                        "value " + layer.bias()[o] + " at " + o + " is beyond the F16 range");
+                if (!Float.isFinite(Float16.toFloat(Float16.fromFloat(layer.bias()[o])))) {
+                    throw new InvalidParameterException("bias", "value " + layer.bias()[o] + " at " + o
+                            + " is beyond the F16 range");
+                }
             }
             tensors.add(Tensor.f16(prefix + BIAS, new int[] {out}, layer.bias()));
         }
@@ -183,14 +186,18 @@ public final class GptqExport {
         int[] zeros = new int[q.zeros().length];
         for (int k = 0; k < zeros.length; k++) {
             float z = q.zeros()[k];
-            String at = "row " + k / q.groupsPerRow() + ", group " + k % q.groupsPerRow();
-            require(z == Math.rint(z), "zeros", "zero point " + z + " at " + at
-                    + " is not an integer (a POOLED_ZERO_POINT merge); AutoGPTQ stores integer zero points, so round"
-                    + " them first with MergedLayer.withIntegerZeros()");
-            require(z >= 1 && z <= maxq, "zeros", "zero point " + z + " at " + at + " cannot be stored as zero - 1"
-                    + " in the v1 'gptq' layout, which needs 1.." + maxq
-                    + " (0 comes from an asymmetric group without negative values, or from a POOLED_ZERO_POINT zero"
-                    + " point rounded or clamped to 0)");
+            // The messages are built only on failure: this loop runs once per group.
+            if (z != Math.rint(z)) {
+                throw new InvalidParameterException("zeros", "zero point " + z + " at " + groupAt(q, k)
+                        + " is not an integer (a POOLED_ZERO_POINT merge); AutoGPTQ stores integer zero points, so"
+                        + " round them first with MergedLayer.withIntegerZeros()");
+            }
+            if (z < 1 || z > maxq) {
+                throw new InvalidParameterException("zeros", "zero point " + z + " at " + groupAt(q, k)
+                        + " cannot be stored as zero - 1 in the v1 'gptq' layout, which needs 1.." + maxq
+                        + " (0 comes from an asymmetric group without negative values, or from a POOLED_ZERO_POINT"
+                        + " zero point rounded or clamped to 0)");
+            }
             zeros[k] = (int) z;
         }
         return zeros;
@@ -201,9 +208,15 @@ public final class GptqExport {
         for (int k = 0; k < half.length; k++) {
             half[k] = Float16.fromFloat(q.scales()[k]);
             float back = Float16.toFloat(half[k]);
-            require(Float.isFinite(back) && back > 0, "scales", "scale " + q.scales()[k] + " at row "
-                    + k / q.groupsPerRow() + ", group " + k % q.groupsPerRow() + " is " + back + " in F16");
+            if (!Float.isFinite(back) || back <= 0) {
+                throw new InvalidParameterException("scales", "scale " + q.scales()[k] + " at " + groupAt(q, k)
+                        + " is " + back + " in F16");
+            }
         }
         return half;
+    }
+
+    private static String groupAt(QuantizedMatrix q, int k) {
+        return "row " + k / q.groupsPerRow() + ", group " + k % q.groupsPerRow();
     }
 }

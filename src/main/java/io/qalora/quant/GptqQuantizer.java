@@ -113,7 +113,10 @@ public final class GptqQuantizer {
         double trace = 0;
         for (int i = 0; i < in; i++) {
             double d = h[i * in + i];
-            require(Double.isFinite(d) && d >= 0, "hessian", "diagonal " + i + " is " + d + "; it must be finite and >= 0");
+            if (!Double.isFinite(d) || d < 0) {
+                throw new InvalidParameterException("hessian", "diagonal " + i + " is " + d
+                        + "; it must be finite and >= 0");
+            }
             if (d == 0) {
                 dead[i] = true;
                 h[i * in + i] = 1;
