@@ -250,8 +250,7 @@ public final class QaLoraAdapter implements AutoCloseable {
      * symmetry: codes, scales, zeros, the dequantized weight, and the float32 bias.
      */
     public MergedLayer mergeToOriginalLayer() {
-        float[] w = mergedWeight();
-        return new MergedLayer(GroupQuantizer.quantize(w, out, in, quant), bias == null ? null : bias.clone());
+        return MergedLayer.merge(weight, bias, loraA, loraB, scaling, out, in, rank, quant);
     }
 
     /**
@@ -269,14 +268,7 @@ public final class QaLoraAdapter implements AutoCloseable {
 
     /** {@code W + s B A} in full precision. */
     public float[] mergedWeight() {
-        try (NativeMatrix m = NativeMatrix.zeros(out, in)) {
-            scaledDelta(m);
-            float[] w = m.toArray();
-            for (int i = 0; i < w.length; i++) {
-                w[i] += weight[i];
-            }
-            return w;
-        }
+        return MergedLayer.mergedWeight(weight, loraA, loraB, scaling, out, in, rank);
     }
 
     /** The full-precision merged layer {@code (W + s B A, b)}. */
