@@ -36,7 +36,7 @@ abstract class DatabaseTestSupport {
         jdbc = JdbcClient.create(dataSource);
         transactions = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
         json = JsonMapper.builder().build();
-        blobs = new JdbcBlobStore(jdbc);
+        blobs = new JdbcBlobStore(new org.springframework.jdbc.core.JdbcTemplate(dataSource));
     }
 
     @BeforeEach
