@@ -48,7 +48,7 @@ import tools.jackson.databind.json.JsonMapper;
  * collection just before it. Taken from the server's GC log; the streamed upload holds a few
  * chunks, so this stays small.
  * <li>{@code heap_used_growth}: the most heap in use at any moment (actuator
- * {@code jvm.memory.used}, sampled every 50 ms), garbage included, minus the same baseline: an
+ * {@code jvm.memory.used}, sampled every 100 ms), garbage included, minus the same baseline: an
  * upper bound that mostly shows how far the collector let the young generation grow.
  * </ul>
  * Not a test: run it through the README's bench command.
@@ -207,7 +207,7 @@ public final class UploadBench {
                 while (running) {
                     try {
                         max.accumulateAndGet(server.heapUsed(), Math::max);
-                        Thread.sleep(50);
+                        Thread.sleep(100);
                     } catch (InterruptedException e) {
                         return;
                     } catch (RuntimeException e) {
