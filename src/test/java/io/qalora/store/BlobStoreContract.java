@@ -143,6 +143,22 @@ abstract class BlobStoreContract extends DatabaseTestSupport {
     }
 
     @Test
+    void aStreamThatFailsAfterSeveralBatchesLeavesNothingWithOrWithoutATransaction() {
+        int failAfter = (2 * blobs.layout().chunksPerBatch() + 1) * chunkSize + 7;
+        assertThatThrownBy(() -> transactions.executeWithoutResult(tx -> blobs.write(new FailingStream(failAfter),
+                Long.MAX_VALUE))).isInstanceOf(java.io.UncheckedIOException.class).hasMessageContaining("connection reset");
+        assertThatThrownBy(() -> blobs.write(new FailingStream(failAfter), Long.MAX_VALUE))
+                .isInstanceOf(java.io.UncheckedIOException.class);
+        assertThatThrownBy(() -> transactions.executeWithoutResult(tx -> blobs.write(new FailingStream(Long.MAX_VALUE),
+                failAfter))).isInstanceOf(PayloadTooLargeException.class);
+
+        assertThat(count("blob")).isZero();
+        assertThat(count("blob_chunk")).isZero();
+        BlobRef afterwards = writeInTransaction(randomBytes(chunkSize + 3, 11));
+        assertThat(chunkLengths(afterwards.id())).containsExactly(chunkSize, 3);
+    }
+
+    @Test
     void aBlobWrittenInATransactionThatRollsBackLaterIsGone() {
         byte[] data = randomBytes(chunkSize + 5, 5);
 
@@ -214,6 +230,35 @@ abstract class BlobStoreContract extends DatabaseTestSupport {
         assertThat(chunkLengths(deleted.id())).isEmpty();
         assertThat(chunkLengths(kept.id())).hasSize(2);
         assertThatThrownBy(() -> blobs.open(deleted)).isInstanceOf(NotFoundException.class);
+    }
+
+    /** Pseudo-random bytes, then an I/O failure once {@code failAfter} bytes are delivered. */
+    private static final class FailingStream extends InputStream {
+        private final long failAfter;
+        private long delivered;
+
+        FailingStream(long failAfter) {
+            this.failAfter = failAfter;
+        }
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            if (delivered >= failAfter) {
+                throw new IOException("connection reset");
+            }
+            int n = (int) Math.min(len, Math.min(65_536, failAfter - delivered));
+            for (int i = 0; i < n; i++) {
+                b[off + i] = (byte) ((delivered + i) * 31 + 7);
+            }
+            delivered += n;
+            return n;
+        }
     }
 
     /** Zeros forever, counting what was taken. */
