@@ -114,8 +114,9 @@ public final class GroupQuantizer {
                 int rowStart = r * cols;
                 int rowEnd = rowStart + cols;
                 int gi = r * groups;
-                for (int start = rowStart; start < rowEnd; start += g, gi++) {
-                    int end = Math.min(start + g, rowEnd);
+                for (int start = rowStart, end; start < rowEnd; start = end, gi++) {
+                    // Not start + g: a group size near Integer.MAX_VALUE must not overflow.
+                    end = start + Math.min(g, rowEnd - start);
                     float[] values;
                     float lo = 0f;
                     float hi = 0f;

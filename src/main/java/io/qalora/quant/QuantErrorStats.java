@@ -49,8 +49,8 @@ public record QuantErrorStats(double relativeError, double sqnrDb, double clampe
             int rowStart = r * cols;
             int rowEnd = rowStart + cols;
             int gi = r * groups;
-            for (int start = rowStart; start < rowEnd; start += g, gi++) {
-                int end = Math.min(start + g, rowEnd);
+            for (int start = rowStart, end; start < rowEnd; start = end, gi++) {
+                end = start + Math.min(g, rowEnd - start);
                 float scale = scales[gi];
                 float zero = zeros[gi];
                 for (int i = start; i < end; i++) {

@@ -126,6 +126,18 @@ class GroupQuantizerParallelTests {
     }
 
     @Test
+    void aGroupLongerThanAnyRowIsTheWholeRow() {
+        float[] m = values(3, 50_000, 9);
+        QuantSpec spec = new QuantSpec(4, Integer.MAX_VALUE, false);
+
+        QuantizedMatrix q = GroupQuantizer.quantize(m, 3, 50_000, spec, 2);
+
+        assertThat(q.scales()).hasSize(3);
+        assertEqualBits(q, straightforward(m, 3, 50_000, spec.withGroupSize(50_000)));
+        assertThat(QuantErrorStats.of(m, q).elements()).isEqualTo(150_000);
+    }
+
+    @Test
     void anEmptyMatrixHasNoGroups() {
         QuantizedMatrix q = GroupQuantizer.quantize(new float[0], 0, 5, new QuantSpec(4, 2, false), 2);
 
