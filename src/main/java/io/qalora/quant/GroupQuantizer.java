@@ -80,6 +80,16 @@ public final class GroupQuantizer {
         return r.matrix();
     }
 
+    /**
+     * {@code 1.5 * 2^23}: for {@code |y| < 2^22}, {@code (y + ROUNDER) - ROUNDER} is {@code rint(y)}
+     * in float32 (the sum lies in {@code [2^23, 2^24)}, where floats are the integers, and rounds
+     * half to even; {@code ROUNDER} is even), except that it gives {@code +0} where rint gives
+     * {@code -0}. That difference vanishes in {@code rint(y) + zero}: the zero point is never
+     * {@code -0} (see {@link #params}), and {@code -0 + z == +0 + z} for every other {@code z}.
+     */
+    private static final float ROUNDER = 0x1.8p23f;
+    private static final float ROUNDING_LIMIT = 0x1p22f;
+
     /** The arrays of a quantized matrix being filled, row range by row range (disjoint ranges may run at once). */
     private static final class Result {
         final QuantSpec spec;
@@ -141,10 +151,25 @@ public final class GroupQuantizer {
                     float zero = p.zero;
                     scales[gi] = scale;
                     zeros[gi] = zero;
-                    for (int i = start; i < end; i++) {
-                        float q = code(values[i], scale, zero, maxq);
-                        codes[i] = (char) q;
-                        deq[i] = (q - zero) * scale;
+                    if (Math.max(0f - lo, hi) / scale < ROUNDING_LIMIT) {
+                        // Every |v / scale| is below the limit (division rounds monotonically), so the
+                        // sum trick below is rint exactly. Two simple loops the JIT can vectorize.
+                        for (int i = start; i < end; i++) {
+                            float y = values[i] / scale;
+                            deq[i] = Math.max(0f, Math.min(maxq, ((y + ROUNDER) - ROUNDER) + zero));
+                        }
+                        for (int i = start; i < end; i++) {
+                            float q = deq[i];
+                            codes[i] = (char) q;
+                            deq[i] = (q - zero) * scale;
+                        }
+                    } else {
+                        // A scale so small that v / scale overflows or loses its fraction: the spec's steps as written.
+                        for (int i = start; i < end; i++) {
+                            float q = code(values[i], scale, zero, maxq);
+                            codes[i] = (char) q;
+                            deq[i] = (q - zero) * scale;
+                        }
                     }
                 }
             }

@@ -138,6 +138,31 @@ class GroupQuantizerParallelTests {
     }
 
     @Test
+    void everyHalfUpToTheLargestSixteenBitCodeRoundsAsRint() {
+        // Asymmetric 16 bits over [0, 65535]: scale 1, so v / scale hits every tie k + 0.5, and the
+        // negative neighbours of -0 too (-0.25, -0.5 round to -0 before the zero point is added).
+        float[] m = new float[2 * 65_536];
+        for (int i = 0; i < 65_536; i++) {
+            m[i] = i == 65_535 ? 65_535f : i + 0.5f;
+            m[65_536 + i] = i == 0 ? 65_535f : -(i % 4) * 0.25f + (i % 7 == 0 ? 0.5f : 0f);
+        }
+        QuantSpec spec = new QuantSpec(16, 65_536, false);
+
+        assertEqualBits(GroupQuantizer.quantize(m, 2, 65_536, spec, 2), straightforward(m, 2, 65_536, spec));
+    }
+
+    @Test
+    void subnormalGroupsWhoseScaleUnderflowsTakeTheSpecsStepsAsWritten() {
+        float[] m = new float[4 * 9];
+        for (int i = 0; i < m.length; i++) {
+            m[i] = Float.MIN_VALUE * ((i * 5) % 11 - 5);
+        }
+        for (QuantSpec spec : new QuantSpec[] {new QuantSpec(8, 9, false), new QuantSpec(16, 4, true)}) {
+            assertEqualBits(GroupQuantizer.quantize(m, 4, 9, spec, 1), straightforward(m, 4, 9, spec));
+        }
+    }
+
+    @Test
     void anEmptyMatrixHasNoGroups() {
         QuantizedMatrix q = GroupQuantizer.quantize(new float[0], 0, 5, new QuantSpec(4, 2, false), 2);
 
