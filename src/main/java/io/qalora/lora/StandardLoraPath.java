@@ -25,23 +25,16 @@ abstract class StandardLoraPath implements TargetPath {
     /** {@code W + s B A} in full precision. */
     @Override
     public float[] mergedWeight() {
-        try (NativeMatrix m = NativeMatrix.zeros(s.out, s.in)) {
-            s.scaledDelta(m);
-            float[] w = m.toArray();
-            for (int i = 0; i < w.length; i++) {
-                w[i] += s.weight[i];
-            }
-            return w;
-        }
+        return MergedLayer.mergedWeight(s.weight, s.loraA, s.loraB, s.scaling, s.out, s.in, s.rank);
     }
 
     /** {@code W'} quantized with RTN (the spec's group quantizer) or GPTQ calibrated on {@code calibration}. */
     @Override
     public MergedLayer merge(QuantizerKind quantizer, float[] calibration, int samples) {
-        float[] bias = s.bias == null ? null : s.bias.clone();
         if (quantizer == QuantizerKind.RTN) {
-            return new MergedLayer(GroupQuantizer.quantize(mergedWeight(), s.out, s.in, s.quant), bias);
+            return MergedLayer.merge(s.weight, s.bias, s.loraA, s.loraB, s.scaling, s.out, s.in, s.rank, s.quant);
         }
+        float[] bias = s.bias == null ? null : s.bias.clone();
         var gptq = GptqQuantizer.quantize(mergedWeight(), s.out, s.in, calibration, samples, s.quant);
         return new MergedLayer(gptq.matrix(), bias);
     }

@@ -24,31 +24,160 @@ public final class GroupQuantizer {
     private GroupQuantizer() {
     }
 
-    /** Codes, scales, zeros and the dequantized matrix of {@code m [rows, cols]}. */
+    /**
+     * Matrices smaller than this many elements are quantized on the calling thread alone: below it
+     * handing rows to another thread costs more than it saves.
+     */
+    static final int PARALLEL_THRESHOLD = 1 << 16;
+
+    /** Codes, scales, zeros and the dequantized matrix of {@code m [rows, cols]}, on the calling thread. */
     public static QuantizedMatrix quantize(float[] m, int rows, int cols, QuantSpec spec) {
+        return quantize(m, rows, cols, spec, 1);
+    }
+
+    /**
+     * {@link #quantize(float[], int, int, QuantSpec)} with the rows shared among up to
+     * {@code threads} threads (the caller and the common fork-join pool). Groups never cross rows,
+     * so every thread's result is exactly the one-thread result for its rows.
+     */
+    public static QuantizedMatrix quantize(float[] m, int rows, int cols, QuantSpec spec, int threads) {
         checkShape(m, 0, rows, cols);
-        int groups = spec.groupsPerRow(cols);
-        char[] codes = new char[rows * cols];
-        float[] scales = new float[rows * groups];
-        float[] zeros = new float[rows * groups];
-        float[] deq = new float[rows * cols];
-        float maxq = spec.maxq();
-        GroupParams p = new GroupParams();
-        for (int r = 0; r < rows; r++) {
-            for (int g = 0; g < groups; g++) {
-                int start = r * cols + g * spec.groupSize();
-                int end = Math.min(start + spec.groupSize(), (r + 1) * cols);
-                fit(m, start, end, spec, p);
-                scales[r * groups + g] = p.scale;
-                zeros[r * groups + g] = p.zero;
-                for (int i = start; i < end; i++) {
-                    float q = code(m[i], p.scale, p.zero, maxq);
-                    codes[i] = (char) q;
-                    deq[i] = (q - p.zero) * p.scale;
+        Result r = new Result(spec, rows, cols);
+        Parallel.forRows(0, rows, cols, threads, (from, to) -> r.quantizeRows(m, null, from, to));
+        return r.matrix();
+    }
+
+    /**
+     * Rows of a matrix produced a block at a time, for example a product computed by native code into a
+     * small buffer, so that the whole matrix never exists twice.
+     */
+    @FunctionalInterface
+    public interface RowBlocks {
+        /** Writes rows {@code [firstRow, firstRow + rowCount)}, row-major, to {@code dst} from {@code dstOffset}. */
+        void copyRows(int firstRow, int rowCount, float[] dst, int dstOffset);
+    }
+
+    /**
+     * Quantizes {@code base + delta} ({@code [rows, cols]}, added in float32 element by element,
+     * {@code base[i] + delta[i]}), the LoRA merge {@code W + s B A}: {@code delta} delivers
+     * {@code blockRows} rows at a time straight into the array that becomes the dequantized
+     * matrix, each block is then added, fitted and quantized in one pass per group, its rows shared
+     * among up to {@code threads} threads. Equal, bit for bit, to
+     * {@code quantize(base + delta, rows, cols, spec)}, with one copy of the matrix fewer.
+     */
+    public static QuantizedMatrix quantizeSum(float[] base, RowBlocks delta, int rows, int cols, int blockRows,
+            QuantSpec spec, int threads) {
+        checkShape(base, 0, rows, cols);
+        if (blockRows < 1) {
+            throw new IllegalArgumentException("blockRows must be at least 1, was " + blockRows);
+        }
+        Result r = new Result(spec, rows, cols);
+        for (int first = 0; first < rows; first += blockRows) {
+            int count = Math.min(blockRows, rows - first);
+            delta.copyRows(first, count, r.deq, first * cols);
+            Parallel.forRows(first, first + count, cols, threads, (from, to) -> r.quantizeRows(r.deq, base, from, to));
+        }
+        return r.matrix();
+    }
+
+    /**
+     * {@code 1.5 * 2^23}: for {@code |y| < 2^22}, {@code (y + ROUNDER) - ROUNDER} is {@code rint(y)}
+     * in float32 (the sum lies in {@code [2^23, 2^24)}, where floats are the integers, and rounds
+     * half to even; {@code ROUNDER} is even), except that it gives {@code +0} where rint gives
+     * {@code -0}. That difference vanishes in {@code rint(y) + zero}: the zero point is never
+     * {@code -0} (see {@link #params}), and {@code -0 + z == +0 + z} for every other {@code z}.
+     */
+    private static final float ROUNDER = 0x1.8p23f;
+    private static final float ROUNDING_LIMIT = 0x1p22f;
+
+    /** The arrays of a quantized matrix being filled, row range by row range (disjoint ranges may run at once). */
+    private static final class Result {
+        final QuantSpec spec;
+        final int rows;
+        final int cols;
+        final int groups;
+        final char[] codes;
+        final float[] scales;
+        final float[] zeros;
+        final float[] deq;
+
+        Result(QuantSpec spec, int rows, int cols) {
+            this.spec = spec;
+            this.rows = rows;
+            this.cols = cols;
+            this.groups = spec.groupsPerRow(cols);
+            this.codes = new char[rows * cols];
+            this.scales = new float[rows * groups];
+            this.zeros = new float[rows * groups];
+            this.deq = new float[rows * cols];
+        }
+
+        /**
+         * Quantizes rows {@code [from, to)} of {@code src} (plus {@code addend}, when not null, written to
+         * {@code deq} first): per group one pass for the range (and the sum), one for codes and values.
+         */
+        void quantizeRows(float[] src, float[] addend, int from, int to) {
+            int g = spec.groupSize();
+            float maxq = spec.maxq();
+            GroupParams p = new GroupParams();
+            for (int r = from; r < to; r++) {
+                int rowStart = r * cols;
+                int rowEnd = rowStart + cols;
+                int gi = r * groups;
+                for (int start = rowStart, end; start < rowEnd; start = end, gi++) {
+                    // Not start + g: a group size near Integer.MAX_VALUE must not overflow.
+                    end = start + Math.min(g, rowEnd - start);
+                    float[] values;
+                    float lo = 0f;
+                    float hi = 0f;
+                    if (addend == null) {
+                        values = src;
+                        for (int i = start; i < end; i++) {
+                            float x = src[i];
+                            lo = x < lo ? x : lo;
+                            hi = x > hi ? x : hi;
+                        }
+                    } else {
+                        values = deq;
+                        for (int i = start; i < end; i++) {
+                            float x = src[i] + addend[i];
+                            deq[i] = x;
+                            lo = x < lo ? x : lo;
+                            hi = x > hi ? x : hi;
+                        }
+                    }
+                    params(lo, hi, spec, p);
+                    float scale = p.scale;
+                    float zero = p.zero;
+                    scales[gi] = scale;
+                    zeros[gi] = zero;
+                    if (Math.max(0f - lo, hi) / scale < ROUNDING_LIMIT) {
+                        // Every |v / scale| is below the limit (division rounds monotonically), so the
+                        // sum trick below is rint exactly. Two simple loops the JIT can vectorize.
+                        for (int i = start; i < end; i++) {
+                            float y = values[i] / scale;
+                            deq[i] = Math.max(0f, Math.min(maxq, ((y + ROUNDER) - ROUNDER) + zero));
+                        }
+                        for (int i = start; i < end; i++) {
+                            float q = deq[i];
+                            codes[i] = (char) q;
+                            deq[i] = (q - zero) * scale;
+                        }
+                    } else {
+                        // A scale so small that v / scale overflows or loses its fraction: the spec's steps as written.
+                        for (int i = start; i < end; i++) {
+                            float q = code(values[i], scale, zero, maxq);
+                            codes[i] = (char) q;
+                            deq[i] = (q - zero) * scale;
+                        }
+                    }
                 }
             }
         }
-        return new QuantizedMatrix(spec, rows, cols, codes, scales, zeros, deq);
+
+        QuantizedMatrix matrix() {
+            return new QuantizedMatrix(spec, rows, cols, codes, scales, zeros, deq);
+        }
     }
 
     /**
@@ -102,6 +231,11 @@ public final class GroupQuantizer {
             lo = x < lo ? x : lo;
             hi = x > hi ? x : hi;
         }
+        params(lo, hi, spec, p);
+    }
+
+    /** Scale and zero point from a group's {@code lo = min(0, min v)} and {@code hi = max(0, max v)}. */
+    static void params(float lo, float hi, QuantSpec spec, GroupParams p) {
         if (spec.symmetric()) {
             float a = Math.max(-lo, hi);
             lo = -a;

@@ -41,17 +41,27 @@ public record QuantErrorStats(double relativeError, double sqnrDb, double clampe
         double signal = 0;
         double noise = 0;
         long clamped = 0;
+        float[] scales = q.scales();
+        float[] zeros = q.zeros();
+        // Group by group, each group's scale and zero read once; the sums still run element by
+        // element in row-major order, so the doubles come out exactly as from a plain loop.
         for (int r = 0; r < rows; r++) {
-            for (int c = 0; c < cols; c++) {
-                int i = r * cols + c;
-                double v = original[i];
-                double diff = v - deq[i];
-                signal += v * v;
-                noise += diff * diff;
-                int gi = r * groups + c / g;
-                float raw = GroupQuantizer.rint(original[i] / q.scales()[gi]) + q.zeros()[gi];
-                if (raw < 0f || raw > maxq) {
-                    clamped++;
+            int rowStart = r * cols;
+            int rowEnd = rowStart + cols;
+            int gi = r * groups;
+            for (int start = rowStart, end; start < rowEnd; start = end, gi++) {
+                end = start + Math.min(g, rowEnd - start);
+                float scale = scales[gi];
+                float zero = zeros[gi];
+                for (int i = start; i < end; i++) {
+                    double v = original[i];
+                    double diff = v - deq[i];
+                    signal += v * v;
+                    noise += diff * diff;
+                    float raw = GroupQuantizer.rint(original[i] / scale) + zero;
+                    if (raw < 0f || raw > maxq) {
+                        clamped++;
+                    }
                 }
             }
         }

@@ -29,7 +29,8 @@ public record QuantSpec(int bits, int groupSize, boolean symmetric) {
 
     /** Groups in one row of {@code cols} elements: {@code ceil(cols / groupSize)}. */
     public int groupsPerRow(int cols) {
-        return (cols + groupSize - 1) / groupSize;
+        // Not (cols + groupSize - 1) / groupSize, which overflows for group sizes near Integer.MAX_VALUE.
+        return cols / groupSize + (cols % groupSize == 0 ? 0 : 1);
     }
 
     /** Groups in a {@code rows x cols} matrix. */

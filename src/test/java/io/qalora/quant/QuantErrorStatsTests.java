@@ -24,6 +24,39 @@ class QuantErrorStatsTests {
     }
 
     @Test
+    void groupWiseStatisticsEqualAPlainElementLoopExactly() {
+        // 37 x 45 in groups of 8 (a partial group of 5 per row); every 7th value moved after
+        // quantizing, so some fall outside their group's range and clamp.
+        int rows = 37;
+        int cols = 45;
+        float[] w = GroupQuantizerParallelTests.values(rows, cols, 3);
+        QuantizedMatrix q = GroupQuantizer.quantize(w, rows, cols, new QuantSpec(3, 8, false));
+        float[] shifted = w.clone();
+        for (int i = 0; i < shifted.length; i += 7) {
+            shifted[i] = shifted[i] * 1.5f + 0.25f;
+        }
+        double signal = 0;
+        double noise = 0;
+        long clamped = 0;
+        for (int i = 0; i < shifted.length; i++) {
+            int gi = (i / cols) * q.groupsPerRow() + (i % cols) / 8;
+            double v = shifted[i];
+            double diff = v - q.dequantized()[i];
+            signal += v * v;
+            noise += diff * diff;
+            float raw = (float) Math.rint(shifted[i] / q.scales()[gi]) + q.zeros()[gi];
+            clamped += raw < 0f || raw > q.spec().maxq() ? 1 : 0;
+        }
+
+        QuantErrorStats s = QuantErrorStats.of(shifted, q);
+
+        assertThat(clamped).isPositive();
+        assertThat(s.clampedFraction()).isEqualTo((double) clamped / shifted.length);
+        assertThat(s.relativeError()).isEqualTo(Math.sqrt(noise) / Math.sqrt(signal));
+        assertThat(s.sqnrDb()).isEqualTo(10 * Math.log10(signal / noise));
+    }
+
+    @Test
     void anExactQuantizationHasInfiniteSqnr() {
         float[] w = {0f, 1f, 2f, 3f};
         QuantizedMatrix q = GroupQuantizer.quantize(w, 1, 4, new QuantSpec(2, 4, false));

@@ -1,6 +1,5 @@
 package io.qalora.store;
 
-import static io.qalora.store.JdbcBlobStore.CHUNK_SIZE;
 import static io.qalora.store.StoreFixtures.randomBytes;
 import static io.qalora.store.StoreFixtures.sha256;
 import static io.qalora.store.StoreFixtures.trickle;
@@ -16,15 +15,24 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.List;
 import java.util.UUID;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** What every {@link io.qalora.job.BlobStore} database must do; subclasses pick the database. */
 abstract class BlobStoreContract extends DatabaseTestSupport {
 
-    /** 3 MiB and a bit: a run of full chunks and a partial last one. */
+    /** 3 MiB and a bit: a run of full chunks and a partial last one (chunks are 1 MiB at most). */
     private static final int MULTI_CHUNK_LENGTH = 3 * 1024 * 1024 + 12_345;
-    private static final int FULL_CHUNKS = MULTI_CHUNK_LENGTH / CHUNK_SIZE;
-    private static final int LAST_CHUNK = MULTI_CHUNK_LENGTH % CHUNK_SIZE;
+    private int chunkSize;
+    private int fullChunks;
+    private int lastChunk;
+
+    @BeforeEach
+    void chunkSizeOfThisDatabase() {
+        chunkSize = blobs.chunkSize();
+        fullChunks = MULTI_CHUNK_LENGTH / chunkSize;
+        lastChunk = MULTI_CHUNK_LENGTH % chunkSize;
+    }
 
     private BlobRef writeInTransaction(byte[] bytes) {
         return transactions.execute(tx -> blobs.write(trickle(bytes, 10_000), bytes.length));
@@ -44,8 +52,8 @@ abstract class BlobStoreContract extends DatabaseTestSupport {
         assertThat(ref.sizeBytes()).isEqualTo(data.length);
         assertThat(ref.sha256()).isEqualTo(sha256(data)).matches("[0-9a-f]{64}");
         List<Integer> lengths = chunkLengths(ref.id());
-        assertThat(lengths).hasSize(FULL_CHUNKS + 1).endsWith(LAST_CHUNK);
-        assertThat(lengths.subList(0, FULL_CHUNKS)).containsOnly(CHUNK_SIZE);
+        assertThat(lengths).hasSize(fullChunks + 1).endsWith(lastChunk);
+        assertThat(lengths.subList(0, fullChunks)).containsOnly(chunkSize);
         try (InputStream in = blobs.open(ref)) {
             byte[] head = new byte[3];
             for (int i = 0; i < head.length; i++) {
@@ -61,13 +69,30 @@ abstract class BlobStoreContract extends DatabaseTestSupport {
 
     @Test
     void aStreamOfExactlyOneChunkIsOneRow() throws IOException {
-        byte[] data = randomBytes(CHUNK_SIZE, 2);
+        byte[] data = randomBytes(chunkSize, 2);
 
         BlobRef ref = writeInTransaction(data);
 
-        assertThat(chunkLengths(ref.id())).containsExactly(CHUNK_SIZE);
+        assertThat(chunkLengths(ref.id())).containsExactly(chunkSize);
         try (InputStream in = blobs.open(ref)) {
             assertThat(in.readAllBytes()).isEqualTo(data);
+        }
+    }
+
+    @Test
+    void blobsOfWholeBatchesAndOfSeveralBatchesWithAPartialChunkReadBack() throws IOException {
+        int batch = blobs.layout().chunksPerBatch();
+        for (int length : new int[] {batch * chunkSize, (2 * batch + 1) * chunkSize + 1}) {
+            byte[] data = randomBytes(length, length);
+
+            BlobRef ref = writeInTransaction(data);
+
+            int chunks = (length + chunkSize - 1) / chunkSize;
+            assertThat(chunkLengths(ref.id())).hasSize(chunks).endsWith(length - (chunks - 1) * chunkSize);
+            assertThat(ref.sha256()).isEqualTo(sha256(data));
+            try (InputStream in = blobs.open(ref)) {
+                assertThat(in.readAllBytes()).isEqualTo(data);
+            }
         }
     }
 
@@ -85,7 +110,7 @@ abstract class BlobStoreContract extends DatabaseTestSupport {
 
     @Test
     void aStreamOfExactlyTheLimitIsAccepted() {
-        byte[] data = randomBytes(CHUNK_SIZE + 1, 3);
+        byte[] data = randomBytes(chunkSize + 1, 3);
 
         BlobRef ref = transactions.execute(tx -> blobs.write(new ByteArrayInputStream(data), data.length));
 
@@ -94,23 +119,23 @@ abstract class BlobStoreContract extends DatabaseTestSupport {
 
     @Test
     void aStreamOverTheLimitIsRefusedWithoutReadingItToTheEndAndTheRollbackLeavesNothing() {
-        long limit = 2L * CHUNK_SIZE + 100;
+        long limit = 2L * chunkSize + 100;
         EndlessStream endless = new EndlessStream();
 
         assertThatThrownBy(() -> transactions.executeWithoutResult(tx -> blobs.write(endless, limit)))
                 .isInstanceOfSatisfying(PayloadTooLargeException.class,
                         e -> assertThat(e.limitBytes()).isEqualTo(limit));
 
-        assertThat(endless.delivered).isGreaterThan(limit).isLessThanOrEqualTo(limit + CHUNK_SIZE);
+        assertThat(endless.delivered).isGreaterThan(limit).isLessThanOrEqualTo(limit + chunkSize);
         assertThat(count("blob")).isZero();
         assertThat(count("blob_chunk")).isZero();
     }
 
     @Test
     void aStreamOverTheLimitWithoutACallerTransactionLeavesNothingEither() {
-        byte[] data = randomBytes(2 * CHUNK_SIZE + 1, 4);
+        byte[] data = randomBytes(2 * chunkSize + 1, 4);
 
-        assertThatThrownBy(() -> blobs.write(new ByteArrayInputStream(data), 2 * CHUNK_SIZE))
+        assertThatThrownBy(() -> blobs.write(new ByteArrayInputStream(data), 2 * chunkSize))
                 .isInstanceOf(PayloadTooLargeException.class);
 
         assertThat(count("blob")).isZero();
@@ -118,8 +143,24 @@ abstract class BlobStoreContract extends DatabaseTestSupport {
     }
 
     @Test
+    void aStreamThatFailsAfterSeveralBatchesLeavesNothingWithOrWithoutATransaction() {
+        int failAfter = (2 * blobs.layout().chunksPerBatch() + 1) * chunkSize + 7;
+        assertThatThrownBy(() -> transactions.executeWithoutResult(tx -> blobs.write(new FailingStream(failAfter),
+                Long.MAX_VALUE))).isInstanceOf(java.io.UncheckedIOException.class).hasMessageContaining("connection reset");
+        assertThatThrownBy(() -> blobs.write(new FailingStream(failAfter), Long.MAX_VALUE))
+                .isInstanceOf(java.io.UncheckedIOException.class);
+        assertThatThrownBy(() -> transactions.executeWithoutResult(tx -> blobs.write(new FailingStream(Long.MAX_VALUE),
+                failAfter))).isInstanceOf(PayloadTooLargeException.class);
+
+        assertThat(count("blob")).isZero();
+        assertThat(count("blob_chunk")).isZero();
+        BlobRef afterwards = writeInTransaction(randomBytes(chunkSize + 3, 11));
+        assertThat(chunkLengths(afterwards.id())).containsExactly(chunkSize, 3);
+    }
+
+    @Test
     void aBlobWrittenInATransactionThatRollsBackLaterIsGone() {
-        byte[] data = randomBytes(CHUNK_SIZE + 5, 5);
+        byte[] data = randomBytes(chunkSize + 5, 5);
 
         BlobRef ref = transactions.execute(tx -> {
             BlobRef written = blobs.write(new ByteArrayInputStream(data), data.length);
@@ -136,14 +177,14 @@ abstract class BlobStoreContract extends DatabaseTestSupport {
     void aChangedByteIsReportedAsCorruptionWhenTheLastChunkArrives() throws IOException {
         byte[] data = randomBytes(MULTI_CHUNK_LENGTH, 6);
         BlobRef ref = writeInTransaction(data);
-        byte[] tampered = java.util.Arrays.copyOfRange(data, CHUNK_SIZE, 2 * CHUNK_SIZE);
+        byte[] tampered = java.util.Arrays.copyOfRange(data, chunkSize, 2 * chunkSize);
         tampered[1000] ^= 0x01;
         jdbc.sql("UPDATE blob_chunk SET data = :data WHERE blob_id = :id AND seq = 1").param("data", tampered)
                 .param("id", ref.id()).update();
 
         try (InputStream in = blobs.open(ref)) {
-            byte[] firstChunks = in.readNBytes(FULL_CHUNKS * CHUNK_SIZE);
-            assertThat(firstChunks[CHUNK_SIZE + 1000]).isEqualTo(tampered[1000]);
+            byte[] firstChunks = in.readNBytes(fullChunks * chunkSize);
+            assertThat(firstChunks[chunkSize + 1000]).isEqualTo(tampered[1000]);
 
             assertThatThrownBy(in::read).isInstanceOf(CorruptBlobException.class)
                     .hasMessageContaining(ref.id().toString()).hasMessageContaining("SHA-256");
@@ -157,7 +198,7 @@ abstract class BlobStoreContract extends DatabaseTestSupport {
         jdbc.sql("DELETE FROM blob_chunk WHERE blob_id = :id AND seq = 2").param("id", ref.id()).update();
 
         try (InputStream in = blobs.open(ref)) {
-            assertThat(in.readNBytes(2 * CHUNK_SIZE)).hasSize(2 * CHUNK_SIZE);
+            assertThat(in.readNBytes(2 * chunkSize)).hasSize(2 * chunkSize);
             assertThatThrownBy(in::read).isInstanceOf(CorruptBlobException.class)
                     .hasMessageContaining("chunk 2 is missing");
         }
@@ -180,8 +221,8 @@ abstract class BlobStoreContract extends DatabaseTestSupport {
 
     @Test
     void deleteRemovesTheBlobAndItsChunks() {
-        BlobRef kept = writeInTransaction(randomBytes(CHUNK_SIZE + 1, 9));
-        BlobRef deleted = writeInTransaction(randomBytes(CHUNK_SIZE + 1, 10));
+        BlobRef kept = writeInTransaction(randomBytes(chunkSize + 1, 9));
+        BlobRef deleted = writeInTransaction(randomBytes(chunkSize + 1, 10));
 
         blobs.delete(deleted.id());
 
@@ -189,6 +230,35 @@ abstract class BlobStoreContract extends DatabaseTestSupport {
         assertThat(chunkLengths(deleted.id())).isEmpty();
         assertThat(chunkLengths(kept.id())).hasSize(2);
         assertThatThrownBy(() -> blobs.open(deleted)).isInstanceOf(NotFoundException.class);
+    }
+
+    /** Pseudo-random bytes, then an I/O failure once {@code failAfter} bytes are delivered. */
+    private static final class FailingStream extends InputStream {
+        private final long failAfter;
+        private long delivered;
+
+        FailingStream(long failAfter) {
+            this.failAfter = failAfter;
+        }
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            if (delivered >= failAfter) {
+                throw new IOException("connection reset");
+            }
+            int n = (int) Math.min(len, Math.min(65_536, failAfter - delivered));
+            for (int i = 0; i < n; i++) {
+                b[off + i] = (byte) ((delivered + i) * 31 + 7);
+            }
+            delivered += n;
+            return n;
+        }
     }
 
     /** Zeros forever, counting what was taken. */

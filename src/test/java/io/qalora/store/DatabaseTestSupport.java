@@ -36,7 +36,12 @@ abstract class DatabaseTestSupport {
         jdbc = JdbcClient.create(dataSource);
         transactions = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
         json = JsonMapper.builder().build();
-        blobs = new JdbcBlobStore(jdbc);
+        blobs = createBlobStore(new org.springframework.jdbc.core.JdbcTemplate(dataSource));
+    }
+
+    /** The store under test: the one the database's product name picks, unless a subclass says otherwise. */
+    JdbcBlobStore createBlobStore(org.springframework.jdbc.core.JdbcTemplate template) {
+        return new JdbcBlobStore(template);
     }
 
     @BeforeEach
