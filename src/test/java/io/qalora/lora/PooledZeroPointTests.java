@@ -1,5 +1,8 @@
 package io.qalora.lora;
 
+import static io.qalora.lora.FiniteDifferences.assertClose;
+import static io.qalora.lora.FiniteDifferences.numericGradient;
+import static io.qalora.lora.FiniteDifferences.toDouble;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
@@ -17,7 +20,6 @@ import io.qalora.tensor.SafetensorsReader;
 import io.qalora.tensor.SafetensorsWriter;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -81,37 +83,6 @@ class PooledZeroPointTests {
             }
         }
         return loss;
-    }
-
-    private static double[] toDouble(float[] v) {
-        double[] d = new double[v.length];
-        for (int i = 0; i < v.length; i++) {
-            d[i] = v[i];
-        }
-        return d;
-    }
-
-    private static double[] numericGradient(double[] p, Function<double[], Double> loss) {
-        double h = 1e-6;
-        double[] grad = new double[p.length];
-        for (int i = 0; i < p.length; i++) {
-            double keep = p[i];
-            p[i] = keep + h;
-            double up = loss.apply(p);
-            p[i] = keep - h;
-            double down = loss.apply(p);
-            p[i] = keep;
-            grad[i] = (up - down) / (2 * h);
-        }
-        return grad;
-    }
-
-    private static void assertClose(float[] analytic, double[] numeric) {
-        assertThat(analytic).hasSize(numeric.length);
-        for (int i = 0; i < numeric.length; i++) {
-            assertThat((double) analytic[i]).as("element %d", i)
-                    .isCloseTo(numeric[i], within(1e-4 + 1e-4 * Math.abs(numeric[i])));
-        }
     }
 
     private double probe(float[] y) {
