@@ -43,7 +43,12 @@ final class NativeMatrix implements AutoCloseable {
     }
 
     void load(float[] src) {
-        view.put(0, src, 0, rows * cols);
+        load(src, 0);
+    }
+
+    /** Fills the matrix from {@code src[srcOffset ..]}, row-major. */
+    void load(float[] src, int srcOffset) {
+        view.put(0, src, srcOffset, rows * cols);
     }
 
     /** Copies {@code src[srcRow * cols ..]} (one row of width {@code cols}) into row {@code row}. */

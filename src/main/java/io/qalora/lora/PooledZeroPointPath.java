@@ -110,8 +110,8 @@ final class PooledZeroPointPath implements TargetPath {
     }
 
     @Override
-    public float[] forwardBaseWeight(boolean quantize) {
-        return quantize ? base.dequantized() : s.weight;
+    public NativeMatrix forwardBase(boolean quantize) {
+        return quantize ? dequantized : s.nativeWeight;
     }
 
     /** {@code W + s B A_exp} with the original float W: the adapter without the base's quantization. */

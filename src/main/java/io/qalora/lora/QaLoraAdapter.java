@@ -146,7 +146,7 @@ public final class QaLoraAdapter implements AutoCloseable {
 
     /**
      * Forward into {@code y}. When {@code baseOutput} is given it must hold {@code x W^T + b} for
-     * these rows, with the W of {@link #forwardBaseLayer} (a frozen base computed once per sample),
+     * these rows, with the W of {@link #baseOutputs} (a frozen base computed once per sample),
      * and the base product is skipped. The arrays may be longer than the batch needs; only their
      * prefix is used.
      */
@@ -177,12 +177,12 @@ public final class QaLoraAdapter implements AutoCloseable {
     }
 
     /**
-     * The base layer whose {@code x W^T + b} the forward adds, as a frozen-base cache must hold it:
-     * the base itself, or for POOLED_ZERO_POINT with quantization on its dequantized weight.
+     * {@code inputs [rows, in]} through the base layer the forward adds, as a frozen-base cache must
+     * hold it: the base itself, or for POOLED_ZERO_POINT with quantization on its dequantized
+     * weight. It reads the adapter's off-heap copy of that weight, so no second copy is made.
      */
-    DenseLayer forwardBaseLayer(boolean quantize) {
-        return new DenseLayer(out, in, path().forwardBaseWeight(quantize).clone(),
-                state.bias == null ? null : state.bias.clone());
+    float[] baseOutputs(float[] inputs, int rows, boolean quantize) {
+        return LayerOutputs.compute(path().forwardBase(quantize), state.bias, inputs, rows);
     }
 
     /** Copies of the gradients from the last backward pass. */

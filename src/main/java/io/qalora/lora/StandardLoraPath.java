@@ -18,8 +18,8 @@ abstract class StandardLoraPath implements TargetPath {
     }
 
     @Override
-    public float[] forwardBaseWeight(boolean quantize) {
-        return s.weight;
+    public NativeMatrix forwardBase(boolean quantize) {
+        return s.nativeWeight;
     }
 
     /** {@code W + s B A} in full precision. */

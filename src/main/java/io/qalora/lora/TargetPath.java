@@ -20,8 +20,8 @@ interface TargetPath extends AutoCloseable {
     /** The gradients of the last forward from {@code dy}; dLoss/dx when asked, else null. */
     float[] backward(BatchBuffers buf, float[] dy, boolean inputGradient);
 
-    /** The weight of the base product {@code x W^T} the forward uses: a cached base output must come from it. */
-    float[] forwardBaseWeight(boolean quantize);
+    /** The off-heap weight of the base product {@code x W^T} the forward uses: a cached base output must come from it. */
+    NativeMatrix forwardBase(boolean quantize);
 
     /** {@code W + s B A} in full precision, {@code [out, in]}. */
     float[] mergedWeight();

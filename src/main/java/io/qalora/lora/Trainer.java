@@ -146,8 +146,7 @@ public final class Trainer {
             boolean dequantized = pooled && config.quantizationEnabled();
             listener.onNote("base outputs cached: " + (dequantized ? "x deq(W)^T + b" : "x W^T + b")
                     + " computed once for " + data.rows() + " rows (" + bytes + " bytes)");
-            return LayerOutputs.compute(adapter.forwardBaseLayer(config.quantizationEnabled()), data.inputs(),
-                    data.rows());
+            return adapter.baseOutputs(data.inputs(), data.rows(), config.quantizationEnabled());
         }
 
         /** Scales every gradient so their global L2 norm is at most maxGradNorm (PyTorch's clip_grad_norm_). */
