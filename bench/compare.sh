@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # Runs the Java bench and the PyTorch peer in one sitting and prints the best-vs-best ratio table.
-# Usage: bench/compare.sh [--quick] [--threads 1,2]
+# Usage: bench/compare.sh [--quick] [--threads 1,2] [--hugetlb]
+# --hugetlb runs both sides with the Dockerfile's GLIBC_TUNABLES=glibc.malloc.hugetlb=1: without it,
+# first-touch page faults of fresh large allocations dominate PyTorch's merge and merged-step times.
 # Needs: apt-get install -y python3-torch libopenblas0-openmp (for the peer, run by /usr/bin/python3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-args=("$@")
+args=()
+for a in "$@"; do
+  if [ "$a" = --hugetlb ]; then export GLIBC_TUNABLES=glibc.malloc.hugetlb=1; else args+=("$a"); fi
+done
 [ ${#args[@]} -eq 0 ] && args=(--threads 1,2)
 out=$(mktemp -d)
 ./mvnw -q -B test-compile exec:java -Dexec.mainClass=io.qalora.bench.Bench -Dexec.classpathScope=test \
