@@ -187,12 +187,17 @@ class MergeController {
 
     /** Settings Jackson refuses are answered like a refused JSON body: 400 naming the field. */
     private static MergeOptions read(MultipartHttpServletRequest request, Reading reading) {
+        MergeOptions options;
         try {
-            return reading.read();
+            options = reading.read();
         } catch (JacksonException e) {
             throw new HttpMessageNotReadableException("the merge settings cannot be read", e,
                     new ServletServerHttpRequest(request));
         }
+        if (options == null) {
+            throw malformed(REQUEST_PART, "must be a JSON object of merge settings, was null");
+        }
+        return options;
     }
 
     private static RuntimeException malformed(String field, String message) {

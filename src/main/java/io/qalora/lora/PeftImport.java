@@ -128,6 +128,10 @@ public final class PeftImport {
                 + " but the factors have rank " + rank);
         JsonNode alphaOverride = pattern(config.path("alpha_pattern"), chosen);
         float alphaValue = (float) (alphaOverride == null ? alpha : alphaOverride).asDouble();
+        if (!Float.isFinite(alphaValue)) {
+            throw new InvalidParameterException(PeftExport.CONFIG_FILE + " lora_alpha", "must be a finite float32 for "
+                    + chosen + ", was " + (alphaOverride == null ? alpha : alphaOverride).asString());
+        }
         return new PeftAdapter(chosen, rank, a.dim(1), b.dim(0), alphaValue, rsLora.asBoolean(false),
                 finite(a), finite(b));
     }

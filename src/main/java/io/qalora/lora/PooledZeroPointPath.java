@@ -178,8 +178,13 @@ final class PooledZeroPointPath implements TargetPath {
     private NativeMatrix pooled(int size) {
         if (pooled == null || pooled.rows != size) {
             if (pooled != null) {
-                pooled.close();
-                pooledGrad.close();
+                // Forgotten before closing, so a failed allocation below cannot lead to a double close.
+                NativeMatrix oldPooled = pooled;
+                NativeMatrix oldGrad = pooledGrad;
+                pooled = null;
+                pooledGrad = null;
+                oldPooled.close();
+                oldGrad.close();
             }
             pooled = NativeMatrix.zeros(size, groups);
             pooledGrad = NativeMatrix.zeros(size, groups);
@@ -193,6 +198,8 @@ final class PooledZeroPointPath implements TargetPath {
         dequantized.close();
         if (pooled != null) {
             pooled.close();
+        }
+        if (pooledGrad != null) {
             pooledGrad.close();
         }
     }

@@ -295,7 +295,11 @@ public final class QaLoraAdapter implements AutoCloseable {
         require(size >= 1, "batchSize", "must be at least 1, was " + size);
         if (batch == null || batch.size != size) {
             if (batch != null) {
-                batch.close();
+                // Forget the closed buffers first: if the new ones fail to allocate, close() must not
+                // close these twice (a raw cblas pointer after close is a native crash).
+                BatchBuffers old = batch;
+                batch = null;
+                old.close();
             }
             batch = new BatchBuffers(size, in, out, rank);
         }

@@ -195,8 +195,10 @@ public final class GroupQuantizer {
         for (int r = 0; r < rows; r++) {
             int rowStart = srcOffset + r * cols;
             int shift = dstOffset - srcOffset;
-            for (int start = rowStart; start < rowStart + cols; start += g) {
-                int end = Math.min(start + g, rowStart + cols);
+            int rowEnd = rowStart + cols;
+            for (int start = rowStart, end; start < rowEnd; start = end) {
+                // Not start + g: a group size near Integer.MAX_VALUE must not overflow.
+                end = start + Math.min(g, rowEnd - start);
                 fit(src, start, end, spec, p);
                 float scale = p.scale;
                 float zero = p.zero;

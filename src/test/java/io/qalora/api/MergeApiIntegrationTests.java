@@ -498,6 +498,8 @@ class MergeApiIntegrationTests {
                 "malformed-request", "rank");
         refused(api.postMultipart("/v1/merges", parts("adapter", zip, "request", "{\"layerId\": \"" + layer + "\"}",
                 "groupSize", 2)), 400, "malformed-request", "request");
+        refused(api.postMultipart("/v1/merges", parts("adapter", zip, "request", "null")), 400, "malformed-request",
+                "request");
         refused(api.postMultipart("/v1/merges", parts("adapter", zip, "request", "{\"layerId\": \"" + layer
                 + "\", \"alpha\": 2}")), 400, "malformed-request", "alpha");
         refused(api.postMultipart("/v1/merges", parts("adapter", zip, "layerId", layer, "module", "encoder")), 422,

@@ -154,6 +154,7 @@ class PeftExportTests {
         assertRefused("{\"peft_type\": \"LORA\", \"r\": \"8\", \"lora_alpha\": 1}", weights, "r");
         assertRefused("{\"peft_type\": \"LORA\", \"r\": 2, \"lora_alpha\": 1}", weights, "r");
         assertRefused("{\"peft_type\": \"LORA\", \"r\": 1, \"lora_alpha\": \"16\"}", weights, "lora_alpha");
+        assertRefused("{\"peft_type\": \"LORA\", \"r\": 1, \"lora_alpha\": 1e39}", weights, "lora_alpha");
         assertRefused("[1, 2]", weights, "adapter_config.json");
         assertRefused("{not json", weights, "adapter_config.json");
         byte[] twoModules = SafetensorsWriter.toBytes(Map.of(), List.of(

@@ -135,6 +135,8 @@ class GroupQuantizerParallelTests {
         assertThat(q.scales()).hasSize(3);
         assertEqualBits(q, straightforward(m, 3, 50_000, spec.withGroupSize(50_000)));
         assertThat(QuantErrorStats.of(m, q).elements()).isEqualTo(150_000);
+        // Fake quantization walks its groups the same overflow-safe way.
+        assertThat(GroupQuantizer.fakeQuantize(m, 3, 50_000, spec)).containsExactly(q.dequantized());
     }
 
     @Test
