@@ -28,7 +28,8 @@ import io.qalora.quant.QuantSpec;
  */
 public record TrainingConfig(int rank, double alpha, boolean rsLora, QuantSpec quant, QuantizationTarget target,
         boolean quantizationEnabled, int quantizationWarmupSteps, boolean freezeBaseLayer, OptimizerKind optimizer,
-        double learningRate, LearningRateSchedule schedule, int epochs, int batchSize, double maxGradNorm, long seed, boolean cacheBaseOutputs) {
+        double learningRate, LearningRateSchedule schedule, int epochs, int batchSize, double maxGradNorm, long seed,
+        boolean cacheBaseOutputs) {
 
     /** The optimizer of a run. */
     public enum OptimizerKind { ADAM, SGD }
