@@ -3,6 +3,14 @@ package io.qalora.lora;
 /** The off-heap work matrices of one batch size, kept between steps so a step allocates nothing. */
 final class BatchBuffers implements AutoCloseable {
 
+    /**
+     * Up to this many rows the base product runs as {@code (W x^T)^T}: OpenBLAS 0.3.19 (2 threads,
+     * AMD EPYC, AVX2) took 12.2-12.9 ms for {@code W x^T} against 14.8-16.9 ms for {@code x W^T} at
+     * 32 x 4096 x 4096, and 1.04-1.10 against 1.14-1.17 ms at 64 x 1024 x 1024; from 256 rows on
+     * {@code x W^T} was as fast or faster (221 against 284 ms at 1024 rows).
+     */
+    static final int TRANSPOSED_MAX_ROWS = 64;
+
     final int size;
     final NativeMatrix x;
     final NativeMatrix y;
@@ -10,16 +18,51 @@ final class BatchBuffers implements AutoCloseable {
     final NativeMatrix dy;
     final NativeMatrix dh;
     private final int in;
+    private final int out;
     private NativeMatrix dx;
+    private NativeMatrix yT;
+    private float[] scratch;
 
     BatchBuffers(int size, int in, int out, int rank) {
         this.size = size;
         this.in = in;
+        this.out = out;
         this.x = NativeMatrix.zeros(size, in);
         this.y = NativeMatrix.zeros(size, out);
         this.h = NativeMatrix.zeros(size, rank);
         this.dy = NativeMatrix.zeros(size, out);
         this.dh = NativeMatrix.zeros(size, rank);
+    }
+
+    /**
+     * {@code y = x weight^T + scaling h factor^T} ({@code h} from this forward) into the heap
+     * {@code y [size, out]}, bias not included.
+     */
+    void adaptedProduct(NativeMatrix weight, NativeMatrix factor, float scaling, float[] y) {
+        if (size > TRANSPOSED_MAX_ROWS) {
+            this.y.gemm(x, false, weight, true, 1f, 0f);
+            this.y.gemm(h, false, factor, true, scaling, 1f);
+            this.y.store(y);
+            return;
+        }
+        NativeMatrix t = transposedOutput();
+        t.gemm(weight, false, x, true, 1f, 0f);
+        t.gemm(factor, false, h, true, scaling, 1f);
+        storeTransposedOutput(y);
+    }
+
+    /** {@code y^T [out, size]}, for products that run faster, or only can be made, transposed. */
+    NativeMatrix transposedOutput() {
+        if (yT == null) {
+            yT = NativeMatrix.zeros(out, size);
+            scratch = new float[out * size];
+        }
+        return yT;
+    }
+
+    /** {@link #transposedOutput()} transposed into the heap {@code y [size, out]}. */
+    void storeTransposedOutput(float[] y) {
+        yT.storeTransposed(y, scratch);
     }
 
     /** The input-gradient buffer, made on first use: training never needs it. */
@@ -39,6 +82,9 @@ final class BatchBuffers implements AutoCloseable {
         dh.close();
         if (dx != null) {
             dx.close();
+        }
+        if (yT != null) {
+            yT.close();
         }
     }
 }

@@ -26,14 +26,12 @@ final class LoraFactorsPath extends StandardLoraPath {
         s.factorB.load(quantize ? s.fakeQuantize(s.loraB, s.out, s.rank, quantizedB) : s.loraB);
         buf.h.gemm(buf.x, false, s.factorA, true, 1f, 0f);
         if (baseOutput == null) {
-            buf.y.gemm(buf.x, false, s.nativeWeight, true, 1f, 0f);
+            buf.adaptedProduct(s.nativeWeight, s.factorB, s.scaling, y);
+            s.addBias(y, buf.size);
         } else {
             buf.y.load(baseOutput);
-        }
-        buf.y.gemm(buf.h, false, s.factorB, true, s.scaling, 1f);
-        buf.y.store(y);
-        if (baseOutput == null) {
-            s.addBias(y, buf.size);
+            buf.y.gemm(buf.h, false, s.factorB, true, s.scaling, 1f);
+            buf.y.store(y);
         }
     }
 

@@ -30,6 +30,15 @@ final class NativeMatrix implements AutoCloseable {
         this.pointer = new FloatPointer(array.data().addressPointer());
     }
 
+    /** Rows {@code [first, first + count)} of {@code whole}, sharing its memory. */
+    private NativeMatrix(NativeMatrix whole, int first, int count) {
+        this.rows = count;
+        this.cols = whole.cols;
+        this.array = null;
+        this.view = whole.view.slice(first * cols, count * cols);
+        this.pointer = new FloatPointer(whole.pointer).position((long) first * cols);
+    }
+
     /** A zero-filled {@code rows x cols} matrix. */
     static NativeMatrix zeros(int rows, int cols) {
         return new NativeMatrix(rows, cols);
@@ -40,6 +49,17 @@ final class NativeMatrix implements AutoCloseable {
         NativeMatrix m = new NativeMatrix(rows, cols);
         m.load(data);
         return m;
+    }
+
+    /**
+     * Rows {@code [first, first + count)} as a matrix of their own that shares this one's memory: a
+     * product can write into part of a matrix. Closing it frees nothing; it must not outlive this.
+     */
+    NativeMatrix rows(int first, int count) {
+        if (first < 0 || count < 1 || first + count > rows) {
+            throw new IllegalArgumentException("rows [" + first + ", " + (first + count) + ") of " + rows);
+        }
+        return new NativeMatrix(this, first, count);
     }
 
     void load(float[] src) {
@@ -66,6 +86,20 @@ final class NativeMatrix implements AutoCloseable {
 
     void storeRow(int row, float[] dst, int dstOffset) {
         view.get(row * cols, dst, dstOffset, cols);
+    }
+
+    /**
+     * This matrix transposed into {@code dst [cols, rows]} row-major, through {@code scratch} (at least
+     * {@code rows * cols} long): one bulk copy out of native memory, then the transposition in Java.
+     */
+    void storeTransposed(float[] dst, float[] scratch) {
+        store(scratch);
+        for (int c = 0; c < cols; c++) {
+            int to = c * rows;
+            for (int r = 0, from = c; r < rows; r++, from += cols) {
+                dst[to + r] = scratch[from];
+            }
+        }
     }
 
     float[] toArray() {
@@ -96,6 +130,8 @@ final class NativeMatrix implements AutoCloseable {
 
     @Override
     public void close() {
-        array.close();
+        if (array != null) {
+            array.close();
+        }
     }
 }

@@ -75,14 +75,12 @@ final class PooledZeroPointPath implements TargetPath {
         s.factorB.load(s.loraB);
         buf.h.gemm(p, false, s.factorA, true, 1f, 0f);
         if (baseOutput == null) {
-            buf.y.gemm(buf.x, false, quantize ? dequantized : s.nativeWeight, true, 1f, 0f);
+            buf.adaptedProduct(quantize ? dequantized : s.nativeWeight, s.factorB, s.scaling, y);
+            s.addBias(y, n);
         } else {
             buf.y.load(baseOutput);
-        }
-        buf.y.gemm(buf.h, false, s.factorB, true, s.scaling, 1f);
-        buf.y.store(y);
-        if (baseOutput == null) {
-            s.addBias(y, n);
+            buf.y.gemm(buf.h, false, s.factorB, true, s.scaling, 1f);
+            buf.y.store(y);
         }
     }
 

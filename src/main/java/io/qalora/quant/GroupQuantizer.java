@@ -151,12 +151,10 @@ public final class GroupQuantizer {
                     float zero = p.zero;
                     scales[gi] = scale;
                     zeros[gi] = zero;
-                    if (Math.max(0f - lo, hi) / scale < ROUNDING_LIMIT) {
-                        // Every |v / scale| is below the limit (division rounds monotonically), so the
-                        // sum trick below is rint exactly. Two simple loops the JIT can vectorize.
+                    if (roundsBySum(lo, hi, scale)) {
+                        // Two simple loops the JIT can vectorize.
                         for (int i = start; i < end; i++) {
-                            float y = values[i] / scale;
-                            deq[i] = Math.max(0f, Math.min(maxq, ((y + ROUNDER) - ROUNDER) + zero));
+                            deq[i] = codeBySum(values[i], scale, zero, maxq);
                         }
                         for (int i = start; i < end; i++) {
                             float q = deq[i];
@@ -189,21 +187,78 @@ public final class GroupQuantizer {
             int rows, int cols, QuantSpec spec) {
         checkShape(src, srcOffset, rows, cols);
         checkShape(dst, dstOffset, rows, cols);
+        if (src != dst || srcOffset != dstOffset) {
+            System.arraycopy(src, srcOffset, dst, dstOffset, rows * cols);
+        }
+        fakeQuantizeInPlace(null, 0, dst, dstOffset, rows, cols, spec);
+    }
+
+    /**
+     * Fake quantization of a sum: {@code dst = fq(base + delta)} for the {@code rows x cols} blocks at
+     * the given offsets, added in float32 element by element ({@code base[i] + delta[i]}, as the
+     * merge adds {@code W + s B A}). {@code dst} may be {@code delta} (in place). The rows are shared
+     * among up to {@code threads} threads; each row's result is the same on any number of them.
+     */
+    public static void fakeQuantizeSum(float[] base, int baseOffset, float[] delta, int deltaOffset,
+            float[] dst, int dstOffset, int rows, int cols, QuantSpec spec, int threads) {
+        checkShape(base, baseOffset, rows, cols);
+        checkShape(delta, deltaOffset, rows, cols);
+        checkShape(dst, dstOffset, rows, cols);
+        if (delta != dst || deltaOffset != dstOffset) {
+            System.arraycopy(delta, deltaOffset, dst, dstOffset, rows * cols);
+        }
+        Parallel.forRows(0, rows, cols, threads, (from, to) -> fakeQuantizeInPlace(base, baseOffset + from * cols,
+                dst, dstOffset + from * cols, to - from, cols, spec));
+    }
+
+    /**
+     * {@code m = fq(m + addend)}, or {@code fq(m)} when {@code addend} is null, for the block at
+     * {@code offset}. Each group takes three loops of one array index each (add, range, quantize),
+     * the shape the JIT vectorizes: on 4096 x 4096 this ran in about half the time of one fused loop.
+     */
+    private static void fakeQuantizeInPlace(float[] addend, int addendOffset, float[] m, int offset,
+            int rows, int cols, QuantSpec spec) {
         float maxq = spec.maxq();
         int g = spec.groupSize();
+        int toAddend = addendOffset - offset;
         GroupParams p = new GroupParams();
         for (int r = 0; r < rows; r++) {
-            int rowStart = srcOffset + r * cols;
-            int shift = dstOffset - srcOffset;
+            int rowStart = offset + r * cols;
             int rowEnd = rowStart + cols;
             for (int start = rowStart, end; start < rowEnd; start = end) {
                 // Not start + g: a group size near Integer.MAX_VALUE must not overflow.
                 end = start + Math.min(g, rowEnd - start);
-                fit(src, start, end, spec, p);
+                if (addend != null) {
+                    for (int i = start; i < end; i++) {
+                        m[i] += addend[i + toAddend];
+                    }
+                }
+                float lo = 0f;
+                float hi = 0f;
+                for (int i = start; i < end; i++) {
+                    lo = Math.min(lo, m[i]);
+                    hi = Math.max(hi, m[i]);
+                }
+                boolean bySum;
+                if (Float.isNaN(lo) || Float.isNaN(hi)) {
+                    // Math.min spreads a NaN, where fit's range skips it; the spec's steps as written then.
+                    fit(m, start, end, spec, p);
+                    bySum = false;
+                } else {
+                    // A -0 bound (Math.min's, never fit's) gives the same scale and zero point.
+                    params(lo, hi, spec, p);
+                    bySum = roundsBySum(lo, hi, p.scale);
+                }
                 float scale = p.scale;
                 float zero = p.zero;
-                for (int i = start; i < end; i++) {
-                    dst[i + shift] = (code(src[i], scale, zero, maxq) - zero) * scale;
+                if (bySum) {
+                    for (int i = start; i < end; i++) {
+                        m[i] = (codeBySum(m[i], scale, zero, maxq) - zero) * scale;
+                    }
+                } else {
+                    for (int i = start; i < end; i++) {
+                        m[i] = (code(m[i], scale, zero, maxq) - zero) * scale;
+                    }
                 }
             }
         }
@@ -251,6 +306,19 @@ public final class GroupQuantizer {
         p.scale = (hi - lo) / maxq;
         // 0f - lo rather than -lo: the same number, but never a negative zero point.
         p.zero = spec.symmetric() ? (maxq + 1f) / 2f : rint((0f - lo) / p.scale);
+    }
+
+    /**
+     * Whether {@link #codeBySum} is {@link #code} for every value of a group with this range: every
+     * {@code |v / scale|} is then below {@link #ROUNDING_LIMIT}, because division rounds monotonically.
+     */
+    private static boolean roundsBySum(float lo, float hi, float scale) {
+        return Math.max(0f - lo, hi) / scale < ROUNDING_LIMIT;
+    }
+
+    /** {@link #code} with rint as the sum trick of {@link #ROUNDER}: no call, so the JIT can vectorize its loops. */
+    private static float codeBySum(float v, float scale, float zero, float maxq) {
+        return Math.max(0f, Math.min(maxq, ((v / scale + ROUNDER) - ROUNDER) + zero));
     }
 
     /** The integer code of {@code v}: {@code clamp(rint(v / scale) + zero, 0, maxq)}. */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
@@ -14,7 +15,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The fused, row-parallel quantizer ({@link GroupQuantizer#quantize(float[], int, int, QuantSpec, int)}
- * and {@link GroupQuantizer#quantizeSum}) against the straightforward one, group after group with
+ * and {@link GroupQuantizer#quantizeSum}) and fake quantization ({@link GroupQuantizer#fakeQuantize}
+ * and {@link GroupQuantizer#fakeQuantizeSum}) against the straightforward quantizer, group after group with
  * {@code fit} and {@code code} as the spec reads: every code, scale, zero and value bit for bit.
  * The shapes are large enough to be split among threads, with partial last groups.
  */
@@ -125,6 +127,41 @@ class GroupQuantizerParallelTests {
         }
     }
 
+    @ParameterizedTest(name = "{0}x{1} {2} on {3} threads")
+    @MethodSource("cases")
+    void fakeQuantizationGivesTheStraightforwardDequantizedValues(int rows, int cols, QuantSpec spec, int threads) {
+        float[] m = values(rows, cols, rows * 29L + cols);
+        float[] expected = straightforward(m, rows, cols, spec).dequantized();
+
+        assertThat(bits(GroupQuantizer.fakeQuantize(m, rows, cols, spec))).isEqualTo(bits(expected));
+        // At offsets, and in place.
+        float[] shifted = new float[m.length + 3];
+        System.arraycopy(m, 0, shifted, 3, m.length);
+        GroupQuantizer.fakeQuantize(shifted, 3, shifted, 3, rows, cols, spec);
+        assertThat(bits(Arrays.copyOfRange(shifted, 3, shifted.length))).isEqualTo(bits(expected));
+    }
+
+    @ParameterizedTest(name = "{0}x{1} {2} on {3} threads")
+    @MethodSource("cases")
+    void fakeQuantizingASumEqualsFakeQuantizingTheSum(int rows, int cols, QuantSpec spec, int threads) {
+        float[] base = values(rows, cols, rows * 19L + cols);
+        float[] delta = values(rows, cols, rows * 23L + cols + 1);
+        float[] sum = new float[base.length];
+        for (int i = 0; i < sum.length; i++) {
+            sum[i] = base[i] + delta[i];
+        }
+        int[] expected = bits(straightforward(sum, rows, cols, spec).dequantized());
+
+        float[] into = new float[sum.length];
+        GroupQuantizer.fakeQuantizeSum(base, 0, delta, 0, into, 0, rows, cols, spec, threads);
+        assertThat(bits(into)).isEqualTo(expected);
+        // In place over delta, which sits at an offset, as the merged-weight forward uses it.
+        float[] shifted = new float[delta.length + 5];
+        System.arraycopy(delta, 0, shifted, 5, delta.length);
+        GroupQuantizer.fakeQuantizeSum(base, 0, shifted, 5, shifted, 5, rows, cols, spec, threads);
+        assertThat(bits(Arrays.copyOfRange(shifted, 5, shifted.length))).isEqualTo(expected);
+    }
+
     @Test
     void aGroupLongerThanAnyRowIsTheWholeRow() {
         float[] m = values(3, 50_000, 9);
@@ -160,7 +197,23 @@ class GroupQuantizerParallelTests {
             m[i] = Float.MIN_VALUE * ((i * 5) % 11 - 5);
         }
         for (QuantSpec spec : new QuantSpec[] {new QuantSpec(8, 9, false), new QuantSpec(16, 4, true)}) {
-            assertEqualBits(GroupQuantizer.quantize(m, 4, 9, spec, 1), straightforward(m, 4, 9, spec));
+            QuantizedMatrix expected = straightforward(m, 4, 9, spec);
+            assertEqualBits(GroupQuantizer.quantize(m, 4, 9, spec, 1), expected);
+            assertThat(bits(GroupQuantizer.fakeQuantize(m, 4, 9, spec))).isEqualTo(bits(expected.dequantized()));
+        }
+    }
+
+    @Test
+    void fakeQuantizationSkipsANaNInARangeAsFitDoes() {
+        float[] m = {0.5f, Float.NaN, -1.25f, 2f, Float.NaN, Float.NaN, Float.NaN, Float.NaN,
+            1f, Float.POSITIVE_INFINITY, -3f, 0.25f, -0f, 0f, -0f, -0f};
+        for (QuantSpec spec : new QuantSpec[] {new QuantSpec(4, 4, false), new QuantSpec(3, 4, true)}) {
+            float[] expected = straightforward(m, 4, 4, spec).dequantized();
+
+            assertThat(bits(GroupQuantizer.fakeQuantize(m, 4, 4, spec))).isEqualTo(bits(expected));
+            float[] sum = new float[m.length];
+            GroupQuantizer.fakeQuantizeSum(m, 0, new float[m.length], 0, sum, 0, 4, 4, spec, 2);
+            assertThat(bits(sum)).isEqualTo(bits(expected));
         }
     }
 

@@ -1,0 +1,104 @@
+package io.qalora.lora;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.qalora.quant.GroupQuantizer;
+import io.qalora.quant.QuantSpec;
+import io.qalora.tensor.DenseLayer;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The forward's product layouts against a double-precision reference: small batches run the base
+ * product transposed ({@link BatchBuffers#TRANSPOSED_MAX_ROWS}), larger ones as written, and the
+ * MERGED_WEIGHTS forward multiplies the merged weight block of rows by block without ever holding
+ * all of it.
+ */
+class ForwardProductTests {
+
+    private static final QuantSpec SPEC = new QuantSpec(3, 16, false);
+    private final SplittableRandom random = new SplittableRandom(3);
+
+    @Test
+    void loraFactorsForwardIsTheSameForSmallAndLargeBatches() {
+        int out = 40;
+        int in = 48;
+        DenseLayer base = Fixtures.layer(out, in, true, 5);
+        float[] a = Fixtures.gaussian(4 * in, 0.3, random);
+        float[] b = Fixtures.gaussian(out * 4, 0.3, random);
+        float[] aq = GroupQuantizer.fakeQuantize(a, 4, in, SPEC);
+        float[] bq = GroupQuantizer.fakeQuantize(b, out, 4, SPEC);
+        float[] effective = new float[out * in];
+        for (int o = 0; o < out; o++) {
+            for (int i = 0; i < in; i++) {
+                double delta = 0;
+                for (int k = 0; k < 4; k++) {
+                    delta += (double) bq[o * 4 + k] * aq[k * in + i];
+                }
+                effective[o * in + i] = (float) (base.weight()[o * in + i] + 2.0 * delta);
+            }
+        }
+        for (int batch : new int[] {1, BatchBuffers.TRANSPOSED_MAX_ROWS, BatchBuffers.TRANSPOSED_MAX_ROWS + 1, 150}) {
+            float[] x = Fixtures.gaussian(batch * in, 1, random);
+            try (QaLoraAdapter adapter = QaLoraAdapter.builder(base).rank(4).alpha(8).quantSpec(SPEC)
+                    .quantizationTarget(QuantizationTarget.LORA_FACTORS).factors(a, b).build()) {
+                assertClose(adapter.forward(x, batch), reference(x, batch, effective, base.bias(), out, in));
+            }
+        }
+    }
+
+    @Test
+    void mergedWeightsForwardAndInputGradientSpanSeveralMergeBlocks() {
+        int in = 1024;
+        int out = MergedLayer.blockRows(4096, in) + 76;
+        int batch = 3;
+        DenseLayer base = Fixtures.layer(out, in, true, 9);
+        float[] a = Fixtures.gaussian(2 * in, 0.05, random);
+        float[] b = Fixtures.gaussian(out * 2, 0.05, random);
+        float[] x = Fixtures.gaussian(batch * in, 1, random);
+        float[] probe = Fixtures.gaussian(batch * out, 1, random);
+        assertThat(MergedLayer.blockRows(out, in)).as("two blocks, the last shorter").isLessThan(out).isGreaterThan(out / 2);
+        try (QaLoraAdapter adapter = QaLoraAdapter.builder(base).rank(2).alpha(4).quantSpec(SPEC)
+                .quantizationTarget(QuantizationTarget.MERGED_WEIGHTS).factors(a, b).build()) {
+            float[] mq = GroupQuantizer.fakeQuantize(adapter.mergedWeight(), out, in, SPEC);
+
+            assertClose(adapter.forward(x, batch), reference(x, batch, mq, base.bias(), out, in));
+
+            float[] dx = adapter.backward(probe);
+            double[] expected = new double[batch * in];
+            for (int r = 0; r < batch; r++) {
+                for (int o = 0; o < out; o++) {
+                    for (int i = 0; i < in; i++) {
+                        expected[r * in + i] += (double) probe[r * out + o] * mq[o * in + i];
+                    }
+                }
+            }
+            assertClose(dx, expected);
+        }
+    }
+
+    private static double[] reference(float[] x, int batch, float[] weight, float[] bias, int out, int in) {
+        double[] y = new double[batch * out];
+        for (int r = 0; r < batch; r++) {
+            for (int o = 0; o < out; o++) {
+                double sum = bias[o];
+                for (int i = 0; i < in; i++) {
+                    sum += (double) x[r * in + i] * weight[o * in + i];
+                }
+                y[r * out + o] = sum;
+            }
+        }
+        return y;
+    }
+
+    private static void assertClose(float[] actual, double[] expected) {
+        assertThat(actual).hasSize(expected.length);
+        double scale = 0;
+        for (double e : expected) {
+            scale = Math.max(scale, Math.abs(e));
+        }
+        for (int i = 0; i < actual.length; i++) {
+            assertThat(Math.abs(actual[i] - expected[i])).as("element %d", i).isLessThanOrEqualTo(1e-5 * scale);
+        }
+    }
+}
