@@ -84,10 +84,6 @@ final class NativeMatrix implements AutoCloseable {
         view.get(0, dst, dstOffset, rows * cols);
     }
 
-    void storeRow(int row, float[] dst, int dstOffset) {
-        view.get(row * cols, dst, dstOffset, cols);
-    }
-
     /**
      * This matrix transposed into {@code dst [cols, rows]} row-major, through {@code scratch} (at least
      * {@code rows * cols} long): one bulk copy out of native memory, then the transposition in Java.

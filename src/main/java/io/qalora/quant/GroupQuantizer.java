@@ -114,7 +114,7 @@ public final class GroupQuantizer {
 
         /**
          * Quantizes rows {@code [from, to)} of {@code src} (plus {@code addend}, when not null, written to
-         * {@code deq} first): per group one pass for the range (and the sum), one for codes and values.
+         * {@code deq} first): per group a pass for the sum, one for the range and two for codes and values.
          */
         void quantizeRows(float[] src, float[] addend, int from, int to) {
             int g = spec.groupSize();
@@ -127,31 +127,19 @@ public final class GroupQuantizer {
                 for (int start = rowStart, end; start < rowEnd; start = end, gi++) {
                     // Not start + g: a group size near Integer.MAX_VALUE must not overflow.
                     end = start + Math.min(g, rowEnd - start);
-                    float[] values;
-                    float lo = 0f;
-                    float hi = 0f;
-                    if (addend == null) {
-                        values = src;
-                        for (int i = start; i < end; i++) {
-                            float x = src[i];
-                            lo = x < lo ? x : lo;
-                            hi = x > hi ? x : hi;
-                        }
-                    } else {
+                    float[] values = src;
+                    if (addend != null) {
                         values = deq;
                         for (int i = start; i < end; i++) {
-                            float x = src[i] + addend[i];
-                            deq[i] = x;
-                            lo = x < lo ? x : lo;
-                            hi = x > hi ? x : hi;
+                            deq[i] = src[i] + addend[i];
                         }
                     }
-                    params(lo, hi, spec, p);
+                    boolean bySum = fitBySum(values, start, end, spec, p);
                     float scale = p.scale;
                     float zero = p.zero;
                     scales[gi] = scale;
                     zeros[gi] = zero;
-                    if (roundsBySum(lo, hi, scale)) {
+                    if (bySum) {
                         // Two simple loops the JIT can vectorize.
                         for (int i = start; i < end; i++) {
                             deq[i] = codeBySum(values[i], scale, zero, maxq);
@@ -233,22 +221,7 @@ public final class GroupQuantizer {
                         m[i] += addend[i + toAddend];
                     }
                 }
-                float lo = 0f;
-                float hi = 0f;
-                for (int i = start; i < end; i++) {
-                    lo = Math.min(lo, m[i]);
-                    hi = Math.max(hi, m[i]);
-                }
-                boolean bySum;
-                if (Float.isNaN(lo) || Float.isNaN(hi)) {
-                    // Math.min spreads a NaN, where fit's range skips it; the spec's steps as written then.
-                    fit(m, start, end, spec, p);
-                    bySum = false;
-                } else {
-                    // A -0 bound (Math.min's, never fit's) gives the same scale and zero point.
-                    params(lo, hi, spec, p);
-                    bySum = roundsBySum(lo, hi, p.scale);
-                }
+                boolean bySum = fitBySum(m, start, end, spec, p);
                 float scale = p.scale;
                 float zero = p.zero;
                 if (bySum) {
@@ -306,6 +279,27 @@ public final class GroupQuantizer {
         p.scale = (hi - lo) / maxq;
         // 0f - lo rather than -lo: the same number, but never a negative zero point.
         p.zero = spec.symmetric() ? (maxq + 1f) / 2f : rint((0f - lo) / p.scale);
+    }
+
+    /**
+     * {@link #fit} in a loop the JIT vectorizes (Math.min and Math.max rather than comparisons), and
+     * whether {@link #codeBySum} is exact for the group. Math.min spreads a NaN where fit's range
+     * skips it, so a group with a NaN is fitted again by fit and quantized by the spec's steps as
+     * written; a -0 bound (Math.min's, never fit's) gives the same scale and zero point.
+     */
+    private static boolean fitBySum(float[] v, int start, int end, QuantSpec spec, GroupParams p) {
+        float lo = 0f;
+        float hi = 0f;
+        for (int i = start; i < end; i++) {
+            lo = Math.min(lo, v[i]);
+            hi = Math.max(hi, v[i]);
+        }
+        if (Float.isNaN(lo) || Float.isNaN(hi)) {
+            fit(v, start, end, spec, p);
+            return false;
+        }
+        params(lo, hi, spec, p);
+        return roundsBySum(lo, hi, p.scale);
     }
 
     /**

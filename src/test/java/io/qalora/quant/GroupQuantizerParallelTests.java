@@ -204,12 +204,14 @@ class GroupQuantizerParallelTests {
     }
 
     @Test
-    void fakeQuantizationSkipsANaNInARangeAsFitDoes() {
+    void aNaNIsSkippedInItsGroupsRangeAsFitDoes() {
         float[] m = {0.5f, Float.NaN, -1.25f, 2f, Float.NaN, Float.NaN, Float.NaN, Float.NaN,
             1f, Float.POSITIVE_INFINITY, -3f, 0.25f, -0f, 0f, -0f, -0f};
         for (QuantSpec spec : new QuantSpec[] {new QuantSpec(4, 4, false), new QuantSpec(3, 4, true)}) {
-            float[] expected = straightforward(m, 4, 4, spec).dequantized();
+            QuantizedMatrix straightforward = straightforward(m, 4, 4, spec);
+            float[] expected = straightforward.dequantized();
 
+            assertEqualBits(GroupQuantizer.quantize(m, 4, 4, spec, 2), straightforward);
             assertThat(bits(GroupQuantizer.fakeQuantize(m, 4, 4, spec))).isEqualTo(bits(expected));
             float[] sum = new float[m.length];
             GroupQuantizer.fakeQuantizeSum(m, 0, new float[m.length], 0, sum, 0, 4, 4, spec, 2);
