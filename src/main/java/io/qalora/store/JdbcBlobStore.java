@@ -5,7 +5,6 @@ import io.qalora.job.BlobStore;
 import io.qalora.job.CorruptBlobException;
 import io.qalora.job.NotFoundException;
 import io.qalora.job.PayloadTooLargeException;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -49,8 +48,8 @@ public class JdbcBlobStore implements BlobStore {
      * 512 KiB or 1 MiB chunks a 64 MiB upload in one transaction ran out of a 256 MiB heap, while
      * with 128 KiB chunks a 1 GiB upload (the default limit) committed with 128 to 256 MiB of heap.
      * PostgreSQL moves every value out of line (TOAST) anyway, so larger chunks only save
-     * statements; there a batch of chunks goes in one round trip, each chunk streamed from its
-     * buffer (the driver's {@code setBytes} would copy it first).
+     * statements; there a batch of chunks goes in one round trip, each chunk written from its
+     * buffer by a {@link ChunkWriter}.
      *
      * <p>On PostgreSQL a batch is sent from a thread of its own while the caller reads and hashes
      * the next one, so the server's work overlaps this side's instead of alternating with it
@@ -59,19 +58,27 @@ public class JdbcBlobStore implements BlobStore {
      *
      * @param chunkSize bytes per row but the last
      * @param chunksPerBatch chunks sent in one JDBC batch
-     * @param streamChunks whether to bind chunks as streams of known length rather than arrays
+     * @param binding how a chunk is bound to the insert statement
      * @param overlapped whether a batch is sent while the next is read; a writer then holds two
      *     batches of buffers, otherwise one
      */
-    record Layout(int chunkSize, int chunksPerBatch, boolean streamChunks, boolean overlapped) {
+    record Layout(int chunkSize, int chunksPerBatch, ChunkBinding binding, boolean overlapped) {
 
         /** About 1.6 s of the server's CPU per 256 MiB goes to TOAST inserts whatever the layout. */
-        static final Layout POSTGRESQL = new Layout(1024 * 1024, 4, true, true);
-        static final Layout H2 = new Layout(128 * 1024, 1, false, false);
+        static final Layout POSTGRESQL = new Layout(1024 * 1024, 4, ChunkBinding.WRITER, true);
+        static final Layout H2 = new Layout(128 * 1024, 1, ChunkBinding.ARRAY, false);
 
         static Layout of(String databaseProductName) {
             return "PostgreSQL".equals(databaseProductName) ? POSTGRESQL : H2;
         }
+    }
+
+    /** How a chunk's bytes reach the driver. */
+    enum ChunkBinding {
+        /** {@code setBytes}, with a copy of a partial chunk; any driver. */
+        ARRAY,
+        /** A {@link ChunkWriter}, sent from the buffer without a copy; PostgreSQL's driver only. */
+        WRITER
     }
 
     /** Threads that send overlapped batches; idle ones end after a minute. */
@@ -293,10 +300,9 @@ public class JdbcBlobStore implements BlobStore {
     private void bindChunk(PreparedStatement ps, UUID blobId, int seq, byte[] chunk, int length) throws SQLException {
         ps.setObject(1, blobId);
         ps.setInt(2, seq);
-        if (layout.streamChunks()) {
-            ps.setBinaryStream(3, new ByteArrayInputStream(chunk, 0, length), length);
-        } else {
-            ps.setBytes(3, length == chunk.length ? chunk : Arrays.copyOf(chunk, length));
+        switch (layout.binding()) {
+            case WRITER -> ps.setObject(3, new ChunkWriter(chunk, length));
+            case ARRAY -> ps.setBytes(3, length == chunk.length ? chunk : Arrays.copyOf(chunk, length));
         }
     }
 
