@@ -4,21 +4,31 @@ import io.qalora.job.BlobRef;
 import io.qalora.job.CorruptBlobException;
 import java.io.InputStream;
 import java.security.MessageDigest;
+import java.util.ArrayDeque;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Objects;
 import org.springframework.jdbc.core.simple.JdbcClient;
 
-/** A stored blob read back: fetches chunk after chunk on demand and verifies the whole once the last has arrived. */
+/**
+ * A stored blob read back: fetches chunks on demand, about {@value #WINDOW_BYTES} bytes of them per
+ * query, and verifies the whole once the last has arrived. A blob's chunks are all as long as its
+ * first but the last; that length depends on the database and on when the blob was written (V3), so
+ * the first query takes one chunk and the next ones as many as fit the window.
+ */
 final class ChunkInputStream extends InputStream {
 
+    static final int WINDOW_BYTES = 1024 * 1024;
     private static final byte[] NONE = new byte[0];
 
     private final JdbcClient jdbc;
     private final BlobRef blob;
     private final int chunkCount;
     private final MessageDigest sha256 = JdbcBlobStore.sha256();
+    private final ArrayDeque<byte[]> fetched = new ArrayDeque<>();
     private byte[] chunk = NONE;
     private int pos;
+    private int window = 1;
     private int nextSeq;
     private long size;
     private boolean verified;
@@ -66,14 +76,15 @@ final class ChunkInputStream extends InputStream {
         }
         try {
             while (pos == chunk.length) {
-                if (nextSeq == chunkCount) {
-                    verify();
-                    return false;
+                if (fetched.isEmpty()) {
+                    if (nextSeq == chunkCount) {
+                        verify();
+                        return false;
+                    }
+                    fetch();
                 }
-                fetch(nextSeq++);
-                if (nextSeq == chunkCount) {
-                    verify();
-                }
+                chunk = fetched.removeFirst();
+                pos = 0;
             }
             return true;
         } catch (CorruptBlobException e) {
@@ -82,16 +93,41 @@ final class ChunkInputStream extends InputStream {
         }
     }
 
-    private void fetch(int seq) {
-        chunk = jdbc.sql("SELECT data FROM blob_chunk WHERE blob_id = :id AND seq = :seq")
-                .param("id", blob.id()).param("seq", seq).query((rs, n) -> rs.getBytes(1)).optional()
-                .orElseThrow(() -> new CorruptBlobException(blob.id(), "chunk " + seq + " is missing"));
-        pos = 0;
-        size += chunk.length;
-        if (size > blob.sizeBytes()) {
-            throw new CorruptBlobException(blob.id(), "more than the expected " + blob.sizeBytes() + " bytes");
+    private record Row(int seq, byte[] data) {
+    }
+
+    /**
+     * Fetches the next window of chunks, or as many of them as are there before a missing one: the
+     * chunks before it are handed out, and the missing one is reported when it is due.
+     */
+    private void fetch() {
+        int from = nextSeq;
+        int to = (int) Math.min(chunkCount, (long) from + window);
+        List<Row> rows = jdbc.sql("SELECT seq, data FROM blob_chunk WHERE blob_id = :id AND seq >= :from AND seq < :to"
+                        + " ORDER BY seq")
+                .param("id", blob.id()).param("from", from).param("to", to)
+                .query((rs, n) -> new Row(rs.getInt(1), rs.getBytes(2))).list();
+        for (Row row : rows) {
+            if (row.seq() != nextSeq) {
+                break;
+            }
+            nextSeq++;
+            fetched.addLast(row.data());
+            size += row.data().length;
+            if (size > blob.sizeBytes()) {
+                throw new CorruptBlobException(blob.id(), "more than the expected " + blob.sizeBytes() + " bytes");
+            }
+            sha256.update(row.data());
         }
-        sha256.update(chunk);
+        if (nextSeq == from) {
+            throw new CorruptBlobException(blob.id(), "chunk " + from + " is missing");
+        }
+        if (from == 0 && fetched.getFirst().length > 0) {
+            window = Math.max(1, WINDOW_BYTES / fetched.getFirst().length);
+        }
+        if (nextSeq == chunkCount) {
+            verify();
+        }
     }
 
     private void verify() {

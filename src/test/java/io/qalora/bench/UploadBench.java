@@ -91,6 +91,15 @@ public final class UploadBench {
                     + ";DB_CLOSE_ON_EXIT=FALSE";
             default -> throw new IllegalArgumentException("--database is postgresql or h2, was " + database);
         };
+        try {
+            run(url, file, mib, reps, xmx, database, jvmOptions, dir);
+        } finally {
+            TestDatabases.cleanUp();
+        }
+    }
+
+    private static void run(String url, Path file, int mib, int reps, String xmx, String database,
+            List<String> jvmOptions, Path dir) throws IOException, InterruptedException {
         Path gcLog = dir.resolve("gc.log");
         Files.deleteIfExists(gcLog);
         try (Server server = Server.start(url, xmx, jvmOptions, gcLog, dir.resolve("server.log"))) {
@@ -126,7 +135,6 @@ public final class UploadBench {
             emit(workload, "heap_growth", heapGrowth, "MiB");
             emit(workload, "heap_used_growth", usedGrowth, "MiB");
         }
-        // The PostgreSQL schema is dropped when this JVM exits (TestDatabases).
     }
 
     /** A layer file of {@code mib} MiB of weights, written once and kept under target/. */
