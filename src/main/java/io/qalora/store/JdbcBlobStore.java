@@ -52,8 +52,8 @@ public class JdbcBlobStore implements BlobStore {
      * or storage; 8 KiB rows inserted one by one cost more (1.3 s, a third of it the foreign key's
      * trigger, dropped in V3); by {@code COPY} without the key, 0.8 to 0.9 s. Measured with a bare JDBC
      * client on the machine of the upload bench (README), where the whole upload through the API went
-     * from 108-118 to 138-141 MB/s (median), the service's CPU from 0.93-1.05 to 0.67-0.78 s and its
-     * heap growth from 17 to at most 2.3 MiB. Several connections writing one blob's chunks at once
+     * from 166-171 to 209-210 MB/s (median of interleaved runs), the service's CPU from 0.88 to
+     * 0.67-0.72 s and its heap growth from 17 to at most 2.4 MiB. Several connections writing one blob's chunks at once
      * cost more server CPU than they gained on two cores, and were not kept.
      *
      * @param chunkSize bytes per row but the last
