@@ -18,6 +18,8 @@ import java.util.HexFormat;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.function.IntFunction;
+import java.util.function.IntUnaryOperator;
 import javax.sql.DataSource;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.jdbc.core.BatchPreparedStatementSetter;
@@ -129,6 +131,13 @@ public class JdbcBlobStore implements BlobStore {
     }
 
     /** The stream cut into chunks, counted against the limit and hashed as it is read. */
+    /** A batch read from the stream: {@code full} whole chunks, then {@code last} bytes of one more. */
+    private record Batch(int full, int last) {
+        int rows() {
+            return full + (last > 0 ? 1 : 0);
+        }
+    }
+
     private final class Chunks {
         private final InputStream in;
         private final long maxBytes;
@@ -140,8 +149,25 @@ public class JdbcBlobStore implements BlobStore {
             this.maxBytes = maxBytes;
         }
 
+        /**
+         * Reads up to {@code capacity} chunks, the {@code i}th into {@code arrays(i)} from
+         * {@code offsets(i)}, stopping after the first short one: how many came whole, and the length
+         * of a short last one (0 if none).
+         */
+        Batch fill(int capacity, IntFunction<byte[]> arrays, IntUnaryOperator offsets) {
+            int full = 0;
+            while (full < capacity) {
+                int n = next(arrays.apply(full), offsets.applyAsInt(full));
+                if (n < layout.chunkSize()) {
+                    return new Batch(full, n);
+                }
+                full++;
+            }
+            return new Batch(full, 0);
+        }
+
         /** Fills {@code buffer[offset, offset + chunkSize)} as far as the stream goes; returns how far. */
-        int next(byte[] buffer, int offset) {
+        private int next(byte[] buffer, int offset) {
             int filled = 0;
             try {
                 while (filled < layout.chunkSize()) {
@@ -168,21 +194,10 @@ public class JdbcBlobStore implements BlobStore {
         try (ChunkCopy copy = new ChunkCopy(connection, id, layout.chunkSize(), layout.chunksPerBatch())) {
             int seq = 0;
             while (true) {
-                int full = 0;
-                int last = 0;
-                while (full < copy.chunksPerBatch() && last == 0) {
-                    int n = chunks.next(copy.buffer(), copy.dataOffset(full));
-                    if (n == layout.chunkSize()) {
-                        full++;
-                    } else if (n > 0) {
-                        last = n;
-                    } else {
-                        break;
-                    }
-                }
-                copy.send(seq, full, last);
-                seq += full + (last > 0 ? 1 : 0);
-                if (full < copy.chunksPerBatch()) {
+                Batch batch = chunks.fill(copy.chunksPerBatch(), i -> copy.buffer(), copy::dataOffset);
+                copy.send(seq, batch.full(), batch.last());
+                seq += batch.rows();
+                if (batch.full() < copy.chunksPerBatch()) {
                     copy.finish();
                     return seq;
                 }
@@ -195,24 +210,13 @@ public class JdbcBlobStore implements BlobStore {
     }
 
     private int insertChunks(UUID id, Chunks chunks) {
-        byte[][] batch = new byte[layout.chunksPerBatch()][layout.chunkSize()];
+        byte[][] buffers = new byte[layout.chunksPerBatch()][layout.chunkSize()];
         int seq = 0;
         while (true) {
-            int full = 0;
-            int last = 0;
-            while (full < batch.length && last == 0) {
-                int n = chunks.next(batch[full], 0);
-                if (n == layout.chunkSize()) {
-                    full++;
-                } else if (n > 0) {
-                    last = n;
-                } else {
-                    break;
-                }
-            }
-            insertBatch(id, seq, batch, full, last);
-            seq += full + (last > 0 ? 1 : 0);
-            if (full < batch.length) {
+            Batch batch = chunks.fill(buffers.length, i -> buffers[i], i -> 0);
+            insertBatch(id, seq, buffers, batch.full(), batch.last());
+            seq += batch.rows();
+            if (batch.full() < buffers.length) {
                 return seq;
             }
         }

@@ -108,11 +108,7 @@ class GroupQuantizerParallelTests {
     void quantizingASumBlockByBlockEqualsQuantizingTheSum(int rows, int cols, QuantSpec spec, int threads) {
         float[] base = values(rows, cols, rows * 17L + cols);
         float[] delta = values(rows, cols, rows * 13L + cols + 1);
-        float[] sum = new float[base.length];
-        for (int i = 0; i < sum.length; i++) {
-            sum[i] = base[i] + delta[i];
-        }
-        QuantizedMatrix expected = straightforward(sum, rows, cols, spec);
+        QuantizedMatrix expected = straightforward(sum(base, delta), rows, cols, spec);
 
         for (int blockRows : new int[] {1, 7, rows, rows + 5}) {
             List<Integer> firstRows = new ArrayList<>();
@@ -146,13 +142,9 @@ class GroupQuantizerParallelTests {
     void fakeQuantizingASumEqualsFakeQuantizingTheSum(int rows, int cols, QuantSpec spec, int threads) {
         float[] base = values(rows, cols, rows * 19L + cols);
         float[] delta = values(rows, cols, rows * 23L + cols + 1);
-        float[] sum = new float[base.length];
-        for (int i = 0; i < sum.length; i++) {
-            sum[i] = base[i] + delta[i];
-        }
-        int[] expected = bits(straightforward(sum, rows, cols, spec).dequantized());
+        int[] expected = bits(straightforward(sum(base, delta), rows, cols, spec).dequantized());
 
-        float[] into = new float[sum.length];
+        float[] into = new float[base.length];
         GroupQuantizer.fakeQuantizeSum(base, 0, delta, 0, into, 0, rows, cols, spec, threads);
         assertThat(bits(into)).isEqualTo(expected);
         // In place over delta, which sits at an offset, as the merged-weight forward uses it.
@@ -249,6 +241,15 @@ class GroupQuantizerParallelTests {
         assertThat(bits(actual.scales())).isEqualTo(bits(expected.scales()));
         assertThat(bits(actual.zeros())).isEqualTo(bits(expected.zeros()));
         assertThat(bits(actual.dequantized())).isEqualTo(bits(expected.dequantized()));
+    }
+
+    /** {@code base + delta} in float32, element by element, as the merge adds. */
+    private static float[] sum(float[] base, float[] delta) {
+        float[] sum = new float[base.length];
+        for (int i = 0; i < sum.length; i++) {
+            sum[i] = base[i] + delta[i];
+        }
+        return sum;
     }
 
     private static int[] bits(float[] v) {
