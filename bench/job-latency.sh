@@ -40,7 +40,7 @@ for _ in $(seq 1 120); do
   [ "$status" = SUCCEEDED ] && break
   sleep 1
 done
-[ "$status" = SUCCEEDED ] || { echo "job $job is $status, not SUCCEEDED; see $work/service.log" >&2; exit 1; }
+[ "$status" = SUCCEEDED ] || { echo "job $job is $status, not SUCCEEDED" >&2; tail -20 "$work/service.log" >&2; exit 1; }
 cat > "$work/pace.lua" <<'LUA'
 function delay()
   return 20
