@@ -54,8 +54,9 @@ final class BatchBuffers implements AutoCloseable {
     /** {@code y^T [out, size]}, for products that run faster, or only can be made, transposed. */
     NativeMatrix transposedOutput() {
         if (yT == null) {
-            yT = NativeMatrix.zeros(out, size);
+            // The heap array first: if it cannot be had, no off-heap matrix is left behind unused.
             scratch = new float[out * size];
+            yT = NativeMatrix.zeros(out, size);
         }
         return yT;
     }

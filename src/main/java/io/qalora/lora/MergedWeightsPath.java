@@ -61,7 +61,8 @@ final class MergedWeightsPath extends StandardLoraPath {
         if (!inputGradient) {
             return null;
         }
-        // Only callers of the public backward ask for dx: the whole merged weight, made for this once.
+        // Only callers of the public backward ask for dx: the whole merged weight, made for this once
+        // from the adapter as it is now (a setter called since the forward changes it).
         try (NativeMatrix merged = NativeMatrix.zeros(s.out, s.in)) {
             forEachMergedBlock((first, part, heap) -> merged.rows(first, part.rows).load(heap));
             NativeMatrix dx = buf.dx();
@@ -83,9 +84,7 @@ final class MergedWeightsPath extends StandardLoraPath {
      */
     private void forEachMergedBlock(BlockSink sink) {
         if (block == null) {
-            rowsOfB = NativeMatrix.zeros(blockRows, s.rank);
-            block = NativeMatrix.zeros(blockRows, s.in);
-            heapBlock = new float[blockRows * s.in];
+            allocateBlocks();
         }
         int threads = NativeBlas.threads();
         for (int first = 0; first < s.out; first += blockRows) {
@@ -100,6 +99,20 @@ final class MergedWeightsPath extends StandardLoraPath {
             merged.load(heapBlock);
             sink.accept(first, merged, heapBlock);
         }
+    }
+
+    /** All or nothing: a failed allocation (off-heap memory is bounded) leaves none of them set. */
+    private void allocateBlocks() {
+        float[] heap = new float[blockRows * s.in];
+        NativeMatrix b = NativeMatrix.zeros(blockRows, s.rank);
+        try {
+            block = NativeMatrix.zeros(blockRows, s.in);
+        } catch (RuntimeException | Error e) {
+            b.close();
+            throw e;
+        }
+        rowsOfB = b;
+        heapBlock = heap;
     }
 
     @Override

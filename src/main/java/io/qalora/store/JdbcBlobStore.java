@@ -48,14 +48,15 @@ public class JdbcBlobStore implements BlobStore {
      * limit) committed with 128 to 256 MiB of heap. There chunks are inserted one statement each.
      *
      * <p>On PostgreSQL a chunk is as large as a row can be and still stay in its 8 KiB heap page
-     * (storage {@code PLAIN}, V3), and a blob's chunks go in as one binary {@code COPY}
-     * ({@link ChunkCopy}). With 1 MiB chunks moved out of line (TOAST) and inserted in batches, the
-     * server spent 1.0 to 1.2 s of CPU per 256 MiB whatever the chunk size (128 KiB to 4 MiB), batch
-     * or storage; 8 KiB rows inserted one by one cost more (1.3 s, a third of it the foreign key's
-     * trigger, dropped in V3); by {@code COPY} without the key, 0.8 to 0.9 s. Measured with a bare JDBC
-     * client on the machine of the upload bench (README), where the whole upload through the API went
-     * from 166-171 to 209-210 MB/s (median of interleaved runs), the service's CPU from 0.88 to
-     * 0.67-0.72 s and its heap growth from 17 to at most 2.4 MiB. Several connections writing one blob's chunks at once
+     * (storage {@code EXTERNAL} with a TOAST target of 8160 bytes, V3), and a blob's chunks go in as
+     * one binary {@code COPY} ({@link ChunkCopy}). With 1 MiB chunks moved out of line (TOAST) and
+     * inserted in batches, the server spent 1.0 to 1.2 s of CPU per 256 MiB whatever the chunk size
+     * (128 KiB to 4 MiB), batch or storage; 8 KiB rows inserted one by one cost more (1.3 s, a third
+     * of it the foreign key's check, which V3 replaced by a delete trigger on {@code blob}); by
+     * {@code COPY} without the key, 0.8 to 0.9 s. Measured with a bare JDBC client on the machine of
+     * the upload bench (README), where the whole upload through the API went from 166-171 to
+     * 209-210 MB/s (median of interleaved runs), the service's CPU from 0.88 to 0.67-0.72 s and its
+     * heap growth from 17 to at most 2.4 MiB. Several connections writing one blob's chunks at once
      * cost more server CPU than they gained on two cores, and were not kept.
      *
      * @param chunkSize bytes per row but the last
@@ -130,7 +131,6 @@ public class JdbcBlobStore implements BlobStore {
         return new BlobRef(id, hex, chunks.size);
     }
 
-    /** The stream cut into chunks, counted against the limit and hashed as it is read. */
     /** A batch read from the stream: {@code full} whole chunks, then {@code last} bytes of one more. */
     private record Batch(int full, int last) {
         int rows() {
@@ -138,6 +138,7 @@ public class JdbcBlobStore implements BlobStore {
         }
     }
 
+    /** The stream cut into chunks, counted against the limit and hashed as it is read. */
     private final class Chunks {
         private final InputStream in;
         private final long maxBytes;
@@ -269,8 +270,7 @@ public class JdbcBlobStore implements BlobStore {
 
     @Override
     public void delete(UUID blobId) {
-        // No foreign key deletes the chunks (V3).
-        jdbc.sql("DELETE FROM blob_chunk WHERE blob_id = :id").param("id", blobId).update();
+        // The chunks go with the row: H2's foreign key cascades, PostgreSQL's trigger deletes them (V3).
         jdbc.sql("DELETE FROM blob WHERE id = :id").param("id", blobId).update();
     }
 

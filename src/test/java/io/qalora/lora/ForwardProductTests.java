@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.qalora.quant.GroupQuantizer;
 import io.qalora.quant.QuantSpec;
 import io.qalora.tensor.DenseLayer;
+import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -20,7 +21,7 @@ class ForwardProductTests {
     private final SplittableRandom random = new SplittableRandom(3);
 
     @Test
-    void loraFactorsForwardIsTheSameForSmallAndLargeBatches() {
+    void loraFactorsForwardMatchesTheReferenceInBothProductLayouts() {
         int out = 40;
         int in = 48;
         DenseLayer base = Fixtures.layer(out, in, true, 5);
@@ -74,6 +75,33 @@ class ForwardProductTests {
                 }
             }
             assertClose(dx, expected);
+        }
+    }
+
+    @Test
+    void mergedWeightsForwardQuantizesExactlyTheWeightsTheMergeDeploys() {
+        int in = 1000;
+        int out = MergedLayer.blockRows(4096, in) + 37;
+        DenseLayer base = Fixtures.layer(out, in, false, 4);
+        float[] a = Fixtures.gaussian(2 * in, 0.05, random);
+        float[] b = Fixtures.gaussian(out * 2, 0.05, random);
+        // One output row per batch row, in the first block, at its end and in the shorter last one.
+        int[] rows = {0, MergedLayer.blockRows(out, in) - 1, MergedLayer.blockRows(out, in), out - 1};
+        float[] oneHot = new float[rows.length * out];
+        for (int r = 0; r < rows.length; r++) {
+            oneHot[r * out + rows[r]] = 1f;
+        }
+        try (QaLoraAdapter adapter = QaLoraAdapter.builder(base).rank(2).alpha(4).quantSpec(new QuantSpec(4, 64, true))
+                .quantizationTarget(QuantizationTarget.MERGED_WEIGHTS).factors(a, b).build()) {
+            float[] deployed = adapter.mergeToOriginalLayer().weight().dequantized();
+            adapter.forward(Fixtures.gaussian(rows.length * in, 1, random), rows.length);
+
+            // dx = onehot fq(W + sBA): each row of dx is one row of the weight the forward used, exactly.
+            float[] dx = adapter.backward(oneHot);
+            for (int r = 0; r < rows.length; r++) {
+                assertThat(Arrays.copyOfRange(dx, r * in, (r + 1) * in)).as("row %d", rows[r])
+                        .containsExactly(Arrays.copyOfRange(deployed, rows[r] * in, (rows[r] + 1) * in));
+            }
         }
     }
 
