@@ -20,11 +20,14 @@ import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.TypeMismatchException;
+import org.springframework.dao.DataAccessResourceFailureException;
+import org.springframework.dao.TransientDataAccessResourceException;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatusCode;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
 import org.springframework.http.converter.HttpMessageNotReadableException;
+import org.springframework.transaction.CannotCreateTransactionException;
 import org.springframework.web.ErrorResponseException;
 import org.springframework.web.bind.MissingServletRequestParameterException;
 import org.springframework.web.bind.annotation.ExceptionHandler;
@@ -59,6 +62,8 @@ import tools.jackson.databind.exc.UnrecognizedPropertyException;
 class ProblemHandler extends ResponseEntityExceptionHandler {
 
     private static final Logger log = LoggerFactory.getLogger(ProblemHandler.class);
+    /** What a 503 for an unreachable database tells clients to wait: about one pool connection timeout. */
+    private static final int RETRY_AFTER_SECONDS = 5;
 
     /** A problem thrown from a controller for a condition that has no exception in the service. */
     static ErrorResponseException problem(ProblemType type, String detail, Map<String, ?> properties) {
@@ -105,6 +110,25 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
     @ExceptionHandler
     ResponseEntity<Object> badMultipart(MultipartException e, WebRequest request) {
         return answer(e, ProblemType.MALFORMED_REQUEST, "the multipart body cannot be read", request);
+    }
+
+    /**
+     * The database cannot be reached or gives no connection in time: nothing is wrong with the
+     * request, and the same request may succeed shortly, so 503 with a Retry-After.
+     */
+    @ExceptionHandler({DataAccessResourceFailureException.class, TransientDataAccessResourceException.class,
+            CannotCreateTransactionException.class})
+    ResponseEntity<Object> databaseUnavailable(Exception e, WebRequest request) {
+        String incident = UUID.randomUUID().toString();
+        log.warn("{} {}: the database is unavailable (incident {})", method(request), path(request), incident, e);
+        ProblemDetail body = ProblemDetail.forStatusAndDetail(ProblemType.SERVICE_UNAVAILABLE.status(),
+                "the database is unavailable; retry later (incident " + incident + ")");
+        body.setType(ProblemType.SERVICE_UNAVAILABLE.type());
+        body.setTitle(ProblemType.SERVICE_UNAVAILABLE.title());
+        body.setProperty("incident", incident);
+        HttpHeaders headers = new HttpHeaders();
+        headers.set(HttpHeaders.RETRY_AFTER, String.valueOf(RETRY_AFTER_SECONDS));
+        return handleExceptionInternal(e, body, headers, ProblemType.SERVICE_UNAVAILABLE.status(), request);
     }
 
     /** Any other failure, of the service's tree or not: a bug, so the log has it and the client only an id. */
