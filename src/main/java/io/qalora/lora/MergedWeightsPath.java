@@ -45,7 +45,8 @@ final class MergedWeightsPath extends StandardLoraPath {
         buf.h.gemm(buf.x, false, s.factorA, true, 1f, 0f);
         // The merged path quantizes W + sBA as a whole, so a cached base product cannot be reused.
         NativeMatrix yT = buf.transposedOutput();
-        forEachMergedBlock((first, merged, heap) -> yT.rows(first, merged.rows).gemm(merged, false, buf.x, true, 1f, 0f));
+        forEachMergedBlock((first, merged, heap) ->
+                yT.rows(first, merged.rows).gemm(merged, false, buf.x, true, 1f, 0f));
         buf.storeTransposedOutput(y);
         s.addBias(y, buf.size);
     }

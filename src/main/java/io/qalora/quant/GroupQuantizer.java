@@ -184,14 +184,19 @@ public final class GroupQuantizer {
     /**
      * Fake quantization of a sum: {@code dst = fq(base + delta)} for the {@code rows x cols} blocks at
      * the given offsets, added in float32 element by element ({@code base[i] + delta[i]}, as the
-     * merge adds {@code W + s B A}). {@code dst} may be {@code delta} (in place). The rows are shared
-     * among up to {@code threads} threads; each row's result is the same on any number of them.
+     * merge adds {@code W + s B A}). {@code dst} may be {@code delta} (in place), never {@code base}.
+     * The rows are shared among up to {@code threads} threads; each row's result is the same on any
+     * number of them.
      */
     public static void fakeQuantizeSum(float[] base, int baseOffset, float[] delta, int deltaOffset,
             float[] dst, int dstOffset, int rows, int cols, QuantSpec spec, int threads) {
         checkShape(base, baseOffset, rows, cols);
         checkShape(delta, deltaOffset, rows, cols);
         checkShape(dst, dstOffset, rows, cols);
+        if (dst == base) {
+            // delta is copied to dst before base is read.
+            throw new IllegalArgumentException("dst must not be base's array");
+        }
         if (delta != dst || deltaOffset != dstOffset) {
             System.arraycopy(delta, deltaOffset, dst, dstOffset, rows * cols);
         }

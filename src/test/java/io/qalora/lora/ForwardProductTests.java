@@ -58,7 +58,8 @@ class ForwardProductTests {
         float[] b = Fixtures.gaussian(out * 2, 0.05, random);
         float[] x = Fixtures.gaussian(batch * in, 1, random);
         float[] probe = Fixtures.gaussian(batch * out, 1, random);
-        assertThat(MergedLayer.blockRows(out, in)).as("two blocks, the last shorter").isLessThan(out).isGreaterThan(out / 2);
+        assertThat(MergedLayer.blockRows(out, in)).as("two blocks, the last shorter")
+                .isLessThan(out).isGreaterThan(out / 2);
         try (QaLoraAdapter adapter = QaLoraAdapter.builder(base).rank(2).alpha(4).quantSpec(SPEC)
                 .quantizationTarget(QuantizationTarget.MERGED_WEIGHTS).factors(a, b).build()) {
             float[] mq = GroupQuantizer.fakeQuantize(adapter.mergedWeight(), out, in, SPEC);

@@ -229,6 +229,9 @@ class GroupQuantizerParallelTests {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("blockRows");
         assertThatThrownBy(() -> GroupQuantizer.quantizeSum(new float[3], (f, n, d, o) -> { }, 2, 2, 1, spec, 1))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("does not fit");
+        float[] base = new float[4];
+        assertThatThrownBy(() -> GroupQuantizer.fakeQuantizeSum(base, 0, new float[4], 0, base, 0, 2, 2, spec, 1))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("must not be base");
     }
 
     /**
