@@ -84,6 +84,22 @@ final class AdapterState implements AutoCloseable {
         }
     }
 
+    /**
+     * {@code y = x W^T + b + s h B_f^T} from this forward's {@code h} and {@code factorB}, with
+     * {@code weight} as W; or, when {@code baseOutput} holds {@code x W^T + b} already (the
+     * frozen-base cache), only the LoRA term added to it.
+     */
+    void adaptedOutput(BatchBuffers buf, NativeMatrix weight, float[] baseOutput, float[] y) {
+        if (baseOutput == null) {
+            buf.adaptedProduct(weight, factorB, scaling, y);
+            addBias(y, buf.size);
+        } else {
+            buf.y.load(baseOutput);
+            buf.y.gemm(buf.h, false, factorB, true, scaling, 1f);
+            buf.y.store(y);
+        }
+    }
+
     float[] fakeQuantize(float[] factor, int rows, int cols, float[] into) {
         GroupQuantizer.fakeQuantize(factor, 0, into, 0, rows, cols, quant);
         return into;

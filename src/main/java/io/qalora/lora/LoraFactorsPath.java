@@ -25,14 +25,7 @@ final class LoraFactorsPath extends StandardLoraPath {
         s.factorA.load(quantize ? s.fakeQuantize(s.loraA, s.rank, s.in, quantizedA) : s.loraA);
         s.factorB.load(quantize ? s.fakeQuantize(s.loraB, s.out, s.rank, quantizedB) : s.loraB);
         buf.h.gemm(buf.x, false, s.factorA, true, 1f, 0f);
-        if (baseOutput == null) {
-            buf.adaptedProduct(s.nativeWeight, s.factorB, s.scaling, y);
-            s.addBias(y, buf.size);
-        } else {
-            buf.y.load(baseOutput);
-            buf.y.gemm(buf.h, false, s.factorB, true, s.scaling, 1f);
-            buf.y.store(y);
-        }
+        s.adaptedOutput(buf, s.nativeWeight, baseOutput, y);
     }
 
     /** dB = s dy^T h, dh = s dy B_f, dA = dh^T x, with h = x A_f^T from the forward; dx = dy W + dh A_f. */

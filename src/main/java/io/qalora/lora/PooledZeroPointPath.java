@@ -74,14 +74,7 @@ final class PooledZeroPointPath implements TargetPath {
         s.factorA.load(s.loraA);
         s.factorB.load(s.loraB);
         buf.h.gemm(p, false, s.factorA, true, 1f, 0f);
-        if (baseOutput == null) {
-            buf.adaptedProduct(quantize ? dequantized : s.nativeWeight, s.factorB, s.scaling, y);
-            s.addBias(y, n);
-        } else {
-            buf.y.load(baseOutput);
-            buf.y.gemm(buf.h, false, s.factorB, true, s.scaling, 1f);
-            buf.y.store(y);
-        }
+        s.adaptedOutput(buf, quantize ? dequantized : s.nativeWeight, baseOutput, y);
     }
 
     /**
