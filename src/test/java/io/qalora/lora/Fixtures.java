@@ -31,23 +31,8 @@ final class Fixtures {
 
     /** The base plus a rank-{@code deltaRank} change: the weights that made a teacher task's targets. */
     static float[] teacherWeight(DenseLayer base, int deltaRank, double strength, long seed) {
-        SplittableRandom random = new SplittableRandom(seed);
-        int out = base.outFeatures();
-        int in = base.inFeatures();
-        float[] u = gaussian(out * deltaRank, 1, random);
-        float[] v = gaussian(deltaRank * in, 1, random);
-        float[] w = base.weight().clone();
-        double scale = strength / Math.sqrt(deltaRank * in);
-        for (int o = 0; o < out; o++) {
-            for (int i = 0; i < in; i++) {
-                double sum = 0;
-                for (int k = 0; k < deltaRank; k++) {
-                    sum += u[o * deltaRank + k] * v[k * in + i];
-                }
-                w[o * in + i] += (float) (sum * scale);
-            }
-        }
-        return w;
+        // Groups of one column: every column its own, the same draws and sums.
+        return pooledTeacherWeight(base, deltaRank, 1, strength, seed);
     }
 
     /**
