@@ -10,6 +10,10 @@
 
 # ---- build: the Maven wrapper builds the Spring Boot jar, which is split into its layers ----
 FROM eclipse-temurin:17-jdk AS build
+# gcc builds the engine's native kernel (src/main/c, pom.xml's native-kernels profile).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends gcc libc6-dev \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /build
 # The wrapper, its settings and the pom first: the dependency layer is reused until one of them changes.
 COPY mvnw pom.xml ./

@@ -70,7 +70,8 @@ public class WorkerPool implements SmartLifecycle {
         long reap = config.reaperInterval().toMillis();
         scheduler.scheduleWithFixedDelay(this::requeueExpired, reap / 2, reap, TimeUnit.MILLISECONDS);
         started = true;
-        log.info("{} workers started as {} with {} BLAS threads", config.threads(), owner, NativeBlas.threads());
+        log.info("{} workers started as {} with {} BLAS threads, OpenBLAS kernels {}", config.threads(), owner,
+                NativeBlas.threads(), NativeBlas.kernels());
     }
 
     private void workLoop() {

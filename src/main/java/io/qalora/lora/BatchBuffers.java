@@ -4,8 +4,8 @@ package io.qalora.lora;
 final class BatchBuffers implements AutoCloseable {
 
     /**
-     * Up to this many rows the base product runs as {@code (W x^T)^T}: OpenBLAS 0.3.19 (2 threads,
-     * AMD EPYC, AVX2) took 12.2-12.9 ms for {@code W x^T} against 14.8-16.9 ms for {@code x W^T} at
+     * Where {@link SkinnyProduct} is not available, up to this many rows the base product runs as
+     * {@code (W x^T)^T}: OpenBLAS 0.3.19 (2 threads, AMD EPYC, AVX2) took 12.2-12.9 ms for {@code W x^T} against 14.8-16.9 ms for {@code x W^T} at
      * 32 x 4096 x 4096, and 1.04-1.10 against 1.14-1.17 ms at 64 x 1024 x 1024; from 256 rows on
      * {@code x W^T} was as fast or faster (221 against 284 ms at 1024 rows).
      */
@@ -34,21 +34,50 @@ final class BatchBuffers implements AutoCloseable {
         this.dh = NativeMatrix.zeros(size, rank);
     }
 
+    /** How the base product {@code x W^T} of a batch is made. */
+    enum Layout {
+        /** {@link SkinnyProduct}, the project's own kernel, for a few rows. */
+        SKINNY_KERNEL,
+        /** OpenBLAS as {@code (W x^T)^T}, for a few rows where the kernel is not available. */
+        TRANSPOSED,
+        /** OpenBLAS as {@code x W^T}. */
+        AS_WRITTEN;
+
+        static Layout forRows(int rows) {
+            if (rows <= SkinnyProduct.MAX_ROWS && SkinnyProduct.available()) {
+                return SKINNY_KERNEL;
+            }
+            return rows <= TRANSPOSED_MAX_ROWS ? TRANSPOSED : AS_WRITTEN;
+        }
+    }
+
     /**
      * {@code y = x weight^T + scaling h factor^T} ({@code h} from this forward) into the heap
      * {@code y [size, out]}, bias not included.
      */
     void adaptedProduct(NativeMatrix weight, NativeMatrix factor, float scaling, float[] y) {
-        if (size > TRANSPOSED_MAX_ROWS) {
-            this.y.gemm(x, false, weight, true, 1f, 0f);
-            this.y.gemm(h, false, factor, true, scaling, 1f);
-            this.y.store(y);
-            return;
+        adaptedProduct(Layout.forRows(size), weight, factor, scaling, y);
+    }
+
+    void adaptedProduct(Layout layout, NativeMatrix weight, NativeMatrix factor, float scaling, float[] y) {
+        switch (layout) {
+            case SKINNY_KERNEL -> {
+                SkinnyProduct.multiply(x, weight, this.y, NativeBlas.threads());
+                this.y.gemm(h, false, factor, true, scaling, 1f);
+                this.y.store(y);
+            }
+            case TRANSPOSED -> {
+                NativeMatrix t = transposedOutput();
+                t.gemm(weight, false, x, true, 1f, 0f);
+                t.gemm(factor, false, h, true, scaling, 1f);
+                storeTransposedOutput(y);
+            }
+            case AS_WRITTEN -> {
+                this.y.gemm(x, false, weight, true, 1f, 0f);
+                this.y.gemm(h, false, factor, true, scaling, 1f);
+                this.y.store(y);
+            }
         }
-        NativeMatrix t = transposedOutput();
-        t.gemm(weight, false, x, true, 1f, 0f);
-        t.gemm(factor, false, h, true, scaling, 1f);
-        storeTransposedOutput(y);
     }
 
     /** {@code y^T [out, size]}, for products that run faster, or only can be made, transposed. */

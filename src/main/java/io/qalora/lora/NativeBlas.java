@@ -12,6 +12,10 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 public final class NativeBlas {
 
+    static {
+        BlasKernels.chooseBeforeLoading();
+    }
+
     private NativeBlas() {
     }
 
@@ -24,6 +28,17 @@ public final class NativeBlas {
 
     public static int threads() {
         return ((CpuBlas) Nd4j.factory().blas()).getMaxThreads();
+    }
+
+    /** The OpenBLAS kernels in use and how they were chosen, e.g. {@code SkylakeX (OPENBLAS_CORETYPE=...)}. */
+    public static String kernels() {
+        threads();
+        return BlasKernels.loadedCore() + " (" + BlasKernels.choice() + ")";
+    }
+
+    /** The project's own kernel for products of a few rows ({@code AVX-512}, {@code AVX2}, or none and why). */
+    public static String skinnyKernel() {
+        return SkinnyProduct.description();
     }
 
     /** Off-heap bytes ND4J holds now (javacpp's count of physical allocations). */

@@ -16,6 +16,10 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 final class NativeMatrix implements AutoCloseable {
 
+    static {
+        BlasKernels.chooseBeforeLoading();
+    }
+
     final int rows;
     final int cols;
     private final INDArray array;
@@ -96,6 +100,11 @@ final class NativeMatrix implements AutoCloseable {
                 dst[to + r] = scratch[from];
             }
         }
+    }
+
+    /** The address of element (0, 0), for the project's own native kernels. */
+    long address() {
+        return pointer.address() + pointer.position() * Float.BYTES;
     }
 
     float[] toArray() {

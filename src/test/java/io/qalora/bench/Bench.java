@@ -49,6 +49,7 @@ public final class Bench {
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
             }
         }
+        System.err.println("OpenBLAS kernels: " + NativeBlas.kernels() + "; skinny-product kernel: " + NativeBlas.skinnyKernel());
         for (int t : threads) {
             NativeBlas.setThreads(t);
             run(only, quick, t);

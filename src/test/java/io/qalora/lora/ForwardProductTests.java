@@ -11,7 +11,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The forward's product layouts against a double-precision reference: small batches run the base
- * product transposed ({@link BatchBuffers#TRANSPOSED_MAX_ROWS}), larger ones as written, and the
+ * product by the project's kernel ({@link SkinnyProduct}) or, without it, transposed
+ * ({@link BatchBuffers#TRANSPOSED_MAX_ROWS}), larger ones as written, and the
  * MERGED_WEIGHTS forward multiplies the merged weight block of rows by block without ever holding
  * all of it.
  */
@@ -44,6 +45,42 @@ class ForwardProductTests {
             try (QaLoraAdapter adapter = QaLoraAdapter.builder(base).rank(4).alpha(8).quantSpec(SPEC)
                     .quantizationTarget(QuantizationTarget.LORA_FACTORS).factors(a, b).build()) {
                 assertClose(adapter.forward(x, batch), reference(x, batch, effective, base.bias(), out, in));
+            }
+        }
+    }
+
+    @Test
+    void everyBaseProductLayoutGivesTheReferenceOutput() {
+        int batch = 6;
+        int in = 40;
+        int out = 72;
+        int rank = 3;
+        float[] w = Fixtures.gaussian(out * in, 1, random);
+        float[] a = Fixtures.gaussian(rank * in, 0.5, random);
+        float[] b = Fixtures.gaussian(out * rank, 0.5, random);
+        float[] x = Fixtures.gaussian(batch * in, 1, random);
+        float[] effective = new float[out * in];
+        for (int o = 0; o < out; o++) {
+            for (int i = 0; i < in; i++) {
+                double delta = 0;
+                for (int k = 0; k < rank; k++) {
+                    delta += (double) b[o * rank + k] * a[k * in + i];
+                }
+                effective[o * in + i] = (float) (w[o * in + i] + 2.0 * delta);
+            }
+        }
+        double[] expected = reference(x, batch, effective, new float[out], out, in);
+        try (BatchBuffers buf = new BatchBuffers(batch, in, out, rank); NativeMatrix weight = NativeMatrix.of(w, out, in);
+                NativeMatrix factorA = NativeMatrix.of(a, rank, in); NativeMatrix factorB = NativeMatrix.of(b, out, rank)) {
+            buf.x.load(x);
+            buf.h.gemm(buf.x, false, factorA, true, 1f, 0f);
+            for (BatchBuffers.Layout layout : BatchBuffers.Layout.values()) {
+                if (layout == BatchBuffers.Layout.SKINNY_KERNEL && !SkinnyProduct.available()) {
+                    continue;
+                }
+                float[] y = new float[batch * out];
+                buf.adaptedProduct(layout, weight, factorB, 2f, y);
+                assertClose(y, expected);
             }
         }
     }

@@ -1,0 +1,111 @@
+package io.qalora.lora;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/** The project's own kernel for {@code x W^T} of a few rows, each variant this CPU has, against double sums. */
+class SkinnyProductTests {
+
+    private final SplittableRandom random = new SplittableRandom(11);
+
+    /** Where gcc built it (always under CI, whose .ci/run installs gcc), on any x86-64 with AVX2 or AVX-512. */
+    @Test
+    void theKernelIsLoadedWhereGccBuiltIt() {
+        assumeTrue(Files.exists(Path.of("/usr/bin/gcc")) || "true".equals(System.getenv("CI")),
+                "built without gcc: the engine uses OpenBLAS alone");
+
+        assertThat(SkinnyProduct.available()).as(SkinnyProduct.description()).isTrue();
+    }
+
+    @Test
+    void everyVariantMatchesTheDoubleReferenceAcrossTileAndChunkEdges() {
+        // rows across the 4-row tile; outputs across the 3- and 4-wide tiles; in across the vector
+        // width (8, 16) and the 2048-wide chunk of k.
+        int[][] shapes = {{1, 1, 1}, {3, 5, 7}, {4, 16, 4}, {5, 17, 9}, {8, 33, 12}, {9, 100, 13},
+                {64, 64, 70}, {2, 2048, 5}, {7, 2049, 11}, {6, 4111, 6}};
+        for (int variant : variants()) {
+            for (int[] shape : shapes) {
+                int rows = shape[0];
+                int in = shape[1];
+                int out = shape[2];
+                float[] x = Fixtures.gaussian(rows * in, 1, random);
+                float[] w = Fixtures.gaussian(out * in, 1, random);
+                float[] y = product(variant, x, w, rows, in, out, 1);
+                for (int r = 0; r < rows; r++) {
+                    for (int o = 0; o < out; o++) {
+                        double sum = 0;
+                        double magnitude = 0;
+                        for (int k = 0; k < in; k++) {
+                            sum += (double) x[r * in + k] * w[o * in + k];
+                            magnitude += Math.abs((double) x[r * in + k] * w[o * in + k]);
+                        }
+                        // The worst-case rounding of this summation order: in / 8 terms per lane, then the lanes.
+                        double bound = 1.2e-7 * (in / 8 + 24) * magnitude;
+                        assertThat((double) y[r * out + o]).as("variant %d, %s, y[%d][%d]", variant,
+                                Arrays.toString(shape), r, o).isCloseTo(sum, within(bound));
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void threadsShareTheOutputsWithoutChangingABit() {
+        for (int variant : variants()) {
+            int rows = 5;
+            int in = 300;
+            int out = 515;
+            float[] x = Fixtures.gaussian(rows * in, 1, random);
+            float[] w = Fixtures.gaussian(out * in, 1, random);
+
+            assertThat(product(variant, x, w, rows, in, out, 2)).isEqualTo(product(variant, x, w, rows, in, out, 1));
+            assertThat(product(variant, x, w, rows, in, out, 3)).isEqualTo(product(variant, x, w, rows, in, out, 1));
+        }
+    }
+
+    @Test
+    void wrongShapesAndTooManyRowsAreRefused() {
+        assumeTrue(SkinnyProduct.available(), SkinnyProduct.description());
+        try (NativeMatrix x = NativeMatrix.zeros(2, 8); NativeMatrix w = NativeMatrix.zeros(3, 9);
+                NativeMatrix y = NativeMatrix.zeros(2, 3); NativeMatrix tall = NativeMatrix.zeros(65, 8);
+                NativeMatrix w8 = NativeMatrix.zeros(3, 8); NativeMatrix tallY = NativeMatrix.zeros(65, 3)) {
+            assertThatThrownBy(() -> SkinnyProduct.multiply(x, w, y, 1)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("[2x8] x [3x9]^T");
+            assertThatThrownBy(() -> SkinnyProduct.multiply(tall, w8, tallY, 1))
+                    .isInstanceOf(IllegalArgumentException.class);
+        }
+    }
+
+    private static List<Integer> variants() {
+        List<Integer> variants = new ArrayList<>();
+        for (int v : new int[] {SkinnyProduct.AVX2, SkinnyProduct.AVX512}) {
+            if (SkinnyProduct.available() && v <= variantOfThisCpu()) {
+                variants.add(v);
+            }
+        }
+        assumeTrue(!variants.isEmpty(), "no kernel: " + SkinnyProduct.description());
+        return variants;
+    }
+
+    private static int variantOfThisCpu() {
+        return SkinnyProduct.description().equals("AVX-512") ? SkinnyProduct.AVX512 : SkinnyProduct.AVX2;
+    }
+
+    private static float[] product(int variant, float[] x, float[] w, int rows, int in, int out, int threads) {
+        try (NativeMatrix nx = NativeMatrix.of(x, rows, in); NativeMatrix nw = NativeMatrix.of(w, out, in);
+                NativeMatrix ny = NativeMatrix.zeros(rows, out)) {
+            SkinnyProduct.multiply(variant, nx, nw, ny, threads);
+            return ny.toArray();
+        }
+    }
+}
