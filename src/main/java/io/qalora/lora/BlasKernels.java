@@ -1,7 +1,5 @@
 package io.qalora.lora;
 
-import com.sun.jna.Library;
-import com.sun.jna.Native;
 import com.sun.jna.NativeLibrary;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -82,14 +80,10 @@ final class BlasKernels {
                 return "chosen by OpenBLAS";
             }
             // The JVM's copy of the environment is fixed at start; OpenBLAS reads the C library's.
-            Native.load("c", C.class).setenv(VARIABLE, core.get(), 0);
+            LibC.INSTANCE.setenv(VARIABLE, core.get(), 0);
             return VARIABLE + "=" + core.get() + " for this CPU's AVX-512";
         } catch (IOException | RuntimeException | LinkageError e) {
             return "chosen by OpenBLAS (" + VARIABLE + " could not be set: " + e + ")";
         }
-    }
-
-    private interface C extends Library {
-        int setenv(String name, String value, int overwrite);
     }
 }

@@ -1,46 +1,77 @@
 package io.qalora.lora;
 
-import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.openblas.global.openblas_nolapack;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * A row-major float32 matrix in ND4J's off-heap memory, for the one thing ND4J does better than a
- * Java loop: BLAS matrix products. Element-wise work copies rows in and out through a direct
- * {@link FloatBuffer} view in bulk, which costs a memcpy instead of a JNI call per operation.
- * Closing frees the memory at once rather than whenever the garbage collector runs.
+ * A row-major float32 matrix in off-heap memory (JavaCPP's, which ND4J uses and counts), for the
+ * one thing native code does better than a Java loop: matrix products, by the OpenBLAS that ND4J
+ * ships. Element-wise work copies rows in and out through a direct {@link FloatBuffer} view in
+ * bulk, which costs a memcpy instead of a JNI call per operation. Closing frees the memory at once
+ * rather than whenever the garbage collector runs.
  */
 final class NativeMatrix implements AutoCloseable {
 
     static {
-        BlasKernels.chooseBeforeLoading();
+        // ND4J loads OpenBLAS (after BlasKernels has chosen its kernels) and sizes its thread pool.
+        NativeBlas.threads();
     }
+
+    /**
+     * From this size on, a matrix asks Linux for transparent huge pages (madvise). On the benchmark VM
+     * a fresh 64 MiB matrix took about 200 ms to allocate and zero in 4 KiB pages (about 16,000 page
+     * faults) and 8-9 ms with huge pages; glibc's hugetlb tunable, which the image sets, does the
+     * same for every large allocation but must be set before the process starts.
+     */
+    static final long HUGE_PAGES_FROM_BYTES = 4L << 20;
+    private static final long HUGE_PAGE = 2L << 20;
 
     final int rows;
     final int cols;
-    private final INDArray array;
+    /** Whether Linux accepted the advice for this matrix (a view reports its whole's). */
+    final boolean hugePages;
+    /** Whether this matrix owns its memory (a view of rows does not). */
+    private final boolean owner;
     private final FloatBuffer view;
     private final FloatPointer pointer;
 
     private NativeMatrix(int rows, int cols) {
         this.rows = rows;
         this.cols = cols;
-        this.array = Nd4j.create(DataType.FLOAT, new long[] {rows, cols}, 'c');
-        this.view = array.data().asNio().order(ByteOrder.nativeOrder()).asFloatBuffer();
-        this.pointer = new FloatPointer(array.data().addressPointer());
+        long bytes = (long) rows * cols * Float.BYTES;
+        // Not ND4J's arrays: ND4J writes a new array's memory as it allocates it, before it could be advised.
+        this.pointer = new FloatPointer((long) rows * cols);
+        this.owner = true;
+        this.view = pointer.asBuffer();
+        // Advised before the first touch, so the zeroing faults in 2 MiB pages, not 4 KiB ones.
+        this.hugePages = bytes >= HUGE_PAGES_FROM_BYTES && adviseHugePages(address(), bytes);
+        Pointer.memset(pointer, 0, bytes);
     }
 
     /** Rows {@code [first, first + count)} of {@code whole}, sharing its memory. */
     private NativeMatrix(NativeMatrix whole, int first, int count) {
         this.rows = count;
         this.cols = whole.cols;
-        this.array = null;
+        this.owner = false;
+        this.hugePages = whole.hugePages;
         this.view = whole.view.slice(first * cols, count * cols);
         this.pointer = new FloatPointer(whole.pointer).position((long) first * cols);
+    }
+
+    /** madvise(MADV_HUGEPAGE) on the whole 2 MiB pages inside {@code [address, address + bytes)}. */
+    private static boolean adviseHugePages(long address, long bytes) {
+        long first = (address + HUGE_PAGE - 1) & -HUGE_PAGE;
+        long end = (address + bytes) & -HUGE_PAGE;
+        if (end <= first) {
+            return false;
+        }
+        try {
+            return LibC.INSTANCE.madvise(new com.sun.jna.Pointer(first), end - first, LibC.MADV_HUGEPAGE) == 0;
+        } catch (RuntimeException | LinkageError e) {
+            return false;
+        }
     }
 
     /** A zero-filled {@code rows x cols} matrix. */
@@ -135,8 +166,8 @@ final class NativeMatrix implements AutoCloseable {
 
     @Override
     public void close() {
-        if (array != null) {
-            array.close();
+        if (owner) {
+            pointer.close();
         }
     }
 }
