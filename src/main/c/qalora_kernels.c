@@ -1,8 +1,10 @@
 /*
- * y = x W^T for a batch of a few rows (io.qalora.lora.SkinnyProduct). OpenBLAS packs all of W for
- * every call, which at 32 x 4096 x 4096 costs about as much as the arithmetic; here each output is
- * a dot product of two rows read in place, four rows of x by four (AVX-512) or three (AVX2) rows
- * of W at a time, with k cut into chunks so that a chunk of x stays in the L2 cache while W streams.
+ * y = x W^T + scale h F^T (the low-rank term optional) for a batch of a few rows
+ * (io.qalora.lora.SkinnyProduct). OpenBLAS packs all of W for every call, which at 32 x 4096 x 4096
+ * costs about as much as the arithmetic; here each output is a dot product of two rows read in
+ * place, four rows of x by four (AVX-512) or three (AVX2) rows of W at a time, with k cut into
+ * chunks so that a chunk of x stays in the L2 cache while W streams. The low-rank term is one more
+ * stretch of the same dot products (scale h against F) after the last chunk.
  * Built by Maven (exec-maven-plugin) with gcc; no -march flag: each variant names its own target
  * and the Java side asks which the CPU has.
  */
@@ -14,7 +16,27 @@
 
 enum { NONE = 0, AVX2 = 1, AVX512 = 2 };
 
-/* Adds s[i][j] to, or (first chunk) stores it in, y[(r + i) * ldy + o + j] for the tile's real size. */
+/* A tile: up to 4 rows of x (or h) and up to 4 rows of W (or F), each row `len` floats from its pointer. */
+typedef struct {
+    const float *x[4];
+    const float *w[4];
+} tile;
+
+/* Row i of at most n rows starting at p: a short tile repeats its first row (read, never stored). */
+static const float *tile_row(const float *p, size_t stride, int i, int n) {
+    return p + (i < n ? (size_t) i * stride : 0);
+}
+
+static tile tile_at(const float *x, const float *w, size_t stride, int nr, int no) {
+    tile t;
+    for (int i = 0; i < 4; i++) {
+        t.x[i] = tile_row(x, stride, i, nr);
+        t.w[i] = tile_row(w, stride, i, no);
+    }
+    return t;
+}
+
+/* Stores s[i][j] in y[(r + i) * ldy + o + j], or adds it when this is not the first chunk. */
 static void store_tile(float *y, int ldy, int r, int o, int nr, int no, int first, float s[4][4]) {
     for (int i = 0; i < nr; i++) {
         for (int j = 0; j < no; j++) {
@@ -24,46 +46,61 @@ static void store_tile(float *y, int ldy, int r, int o, int nr, int no, int firs
     }
 }
 
-/* Row i of a tile of at most n rows starting at p: a short tile repeats its first row (read, never stored). */
-static const float *tile_row(const float *p, size_t stride, int i, int n) {
-    return p + (i < n ? (size_t) i * stride : 0);
+/* Inlined into each product so that the accumulators stay in registers. */
+#define KERNEL_STEP static inline __attribute__((always_inline))
+
+/* c[i][j] += (scale x_i[k..k+16)) . w_j[k..k+16), lanes outside m left out. */
+KERNEL_STEP __attribute__((target("avx512f")))
+void step_avx512(__m512 c[4][4], const tile *t, int k, __mmask16 m, float scale) {
+    __m512 a[4];
+    for (int j = 0; j < 4; j++) {
+        a[j] = _mm512_maskz_loadu_ps(m, t->w[j] + k);
+    }
+    for (int i = 0; i < 4; i++) {
+        __m512 b = _mm512_maskz_loadu_ps(m, t->x[i] + k);
+        if (scale != 1.0f) {
+            b = _mm512_mul_ps(b, _mm512_set1_ps(scale));
+        }
+        for (int j = 0; j < 4; j++) {
+            c[i][j] = _mm512_fmadd_ps(b, a[j], c[i][j]);
+        }
+    }
+}
+
+/* c[i][j] += scale x_i[from..from+len) . w_j[from..from+len), lane by lane. */
+KERNEL_STEP __attribute__((target("avx512f")))
+void dots_avx512(__m512 c[4][4], const tile *t, int from, int len, float scale) {
+    int end = from + len;
+    int k = from;
+    for (; k + 16 <= end; k += 16) {
+        step_avx512(c, t, k, (__mmask16) 0xFFFF, scale);
+    }
+    if (k < end) {
+        step_avx512(c, t, k, (__mmask16) ((1u << (end - k)) - 1), scale);
+    }
 }
 
 __attribute__((target("avx512f")))
-static void product_avx512(const float *x, const float *w, float *y, int rows, int in, int ldy, int from, int to) {
+static void product_avx512(const float *x, const float *w, float *y, int rows, int in, int ldy, int from, int to,
+        const float *h, const float *f, int rank, float scale) {
     for (int k0 = 0; k0 < in; k0 += K_CHUNK) {
-        int k1 = k0 + K_CHUNK < in ? k0 + K_CHUNK : in;
-        int kv = k0 + ((k1 - k0) & ~15);
-        __mmask16 tail = (__mmask16) ((1u << ((k1 - k0) & 15)) - 1);
+        int len = in - k0 < K_CHUNK ? in - k0 : K_CHUNK;
+        int last = k0 + len == in;
         for (int o = from; o < to; o += 4) {
             int no = to - o < 4 ? to - o : 4;
-            const float *w0 = w + (size_t) o * in;
-            const float *w1 = tile_row(w0, in, 1, no), *w2 = tile_row(w0, in, 2, no), *w3 = tile_row(w0, in, 3, no);
             for (int r = 0; r < rows; r += 4) {
                 int nr = rows - r < 4 ? rows - r : 4;
-                const float *x0 = x + (size_t) r * in;
-                const float *x1 = tile_row(x0, in, 1, nr), *x2 = tile_row(x0, in, 2, nr), *x3 = tile_row(x0, in, 3, nr);
                 __m512 c[4][4];
                 for (int i = 0; i < 4; i++) {
                     for (int j = 0; j < 4; j++) {
                         c[i][j] = _mm512_setzero_ps();
                     }
                 }
-                for (int k = k0; k <= kv; k += 16) {
-                    __mmask16 m = k < kv ? (__mmask16) 0xFFFF : tail;
-                    if (m == 0) {
-                        break;
-                    }
-                    __m512 a0 = _mm512_maskz_loadu_ps(m, w0 + k), a1 = _mm512_maskz_loadu_ps(m, w1 + k);
-                    __m512 a2 = _mm512_maskz_loadu_ps(m, w2 + k), a3 = _mm512_maskz_loadu_ps(m, w3 + k);
-                    const float *xs[4] = {x0, x1, x2, x3};
-                    for (int i = 0; i < 4; i++) {
-                        __m512 b = _mm512_maskz_loadu_ps(m, xs[i] + k);
-                        c[i][0] = _mm512_fmadd_ps(b, a0, c[i][0]);
-                        c[i][1] = _mm512_fmadd_ps(b, a1, c[i][1]);
-                        c[i][2] = _mm512_fmadd_ps(b, a2, c[i][2]);
-                        c[i][3] = _mm512_fmadd_ps(b, a3, c[i][3]);
-                    }
+                tile t = tile_at(x + (size_t) r * in, w + (size_t) o * in, in, nr, no);
+                dots_avx512(c, &t, k0, len, 1.0f);
+                if (last && h) {
+                    tile lr = tile_at(h + (size_t) r * rank, f + (size_t) o * rank, rank, nr, no);
+                    dots_avx512(c, &lr, 0, rank, scale);
                 }
                 float s[4][4];
                 for (int i = 0; i < 4; i++) {
@@ -85,45 +122,59 @@ static float sum_avx2(__m256 v) {
     return _mm_cvtss_f32(h);
 }
 
+/* As step_avx512 with 8 lanes and three rows of W (the fourth is ignored): 12 accumulators fit 16 registers. */
+KERNEL_STEP __attribute__((target("avx2,fma")))
+void step_avx2(__m256 c[4][3], const tile *t, int k, int n, float scale) {
+    static const int lanes[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+    __m256i m = _mm256_loadu_si256((const __m256i *) (lanes + 8 - n));
+    __m256 a[3];
+    for (int j = 0; j < 3; j++) {
+        a[j] = n == 8 ? _mm256_loadu_ps(t->w[j] + k) : _mm256_maskload_ps(t->w[j] + k, m);
+    }
+    for (int i = 0; i < 4; i++) {
+        __m256 b = n == 8 ? _mm256_loadu_ps(t->x[i] + k) : _mm256_maskload_ps(t->x[i] + k, m);
+        if (scale != 1.0f) {
+            b = _mm256_mul_ps(b, _mm256_set1_ps(scale));
+        }
+        for (int j = 0; j < 3; j++) {
+            c[i][j] = _mm256_fmadd_ps(b, a[j], c[i][j]);
+        }
+    }
+}
+
+KERNEL_STEP __attribute__((target("avx2,fma")))
+void dots_avx2(__m256 c[4][3], const tile *t, int from, int len, float scale) {
+    int end = from + len;
+    int k = from;
+    for (; k + 8 <= end; k += 8) {
+        step_avx2(c, t, k, 8, scale);
+    }
+    if (k < end) {
+        step_avx2(c, t, k, end - k, scale);
+    }
+}
+
 __attribute__((target("avx2,fma")))
-static void product_avx2(const float *x, const float *w, float *y, int rows, int in, int ldy, int from, int to) {
-    static const int ones[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+static void product_avx2(const float *x, const float *w, float *y, int rows, int in, int ldy, int from, int to,
+        const float *h, const float *f, int rank, float scale) {
     for (int k0 = 0; k0 < in; k0 += K_CHUNK) {
-        int k1 = k0 + K_CHUNK < in ? k0 + K_CHUNK : in;
-        int kv = k0 + ((k1 - k0) & ~7);
-        __m256i tail = _mm256_loadu_si256((const __m256i *) (ones + 8 - ((k1 - k0) & 7)));
+        int len = in - k0 < K_CHUNK ? in - k0 : K_CHUNK;
+        int last = k0 + len == in;
         for (int o = from; o < to; o += 3) {
             int no = to - o < 3 ? to - o : 3;
-            const float *w0 = w + (size_t) o * in;
-            const float *w1 = tile_row(w0, in, 1, no), *w2 = tile_row(w0, in, 2, no);
             for (int r = 0; r < rows; r += 4) {
                 int nr = rows - r < 4 ? rows - r : 4;
-                const float *x0 = x + (size_t) r * in;
-                const float *xs[4] = {x0, tile_row(x0, in, 1, nr), tile_row(x0, in, 2, nr), tile_row(x0, in, 3, nr)};
                 __m256 c[4][3];
                 for (int i = 0; i < 4; i++) {
                     for (int j = 0; j < 3; j++) {
                         c[i][j] = _mm256_setzero_ps();
                     }
                 }
-                for (int k = k0; k < kv; k += 8) {
-                    __m256 a0 = _mm256_loadu_ps(w0 + k), a1 = _mm256_loadu_ps(w1 + k), a2 = _mm256_loadu_ps(w2 + k);
-                    for (int i = 0; i < 4; i++) {
-                        __m256 b = _mm256_loadu_ps(xs[i] + k);
-                        c[i][0] = _mm256_fmadd_ps(b, a0, c[i][0]);
-                        c[i][1] = _mm256_fmadd_ps(b, a1, c[i][1]);
-                        c[i][2] = _mm256_fmadd_ps(b, a2, c[i][2]);
-                    }
-                }
-                if (kv < k1) {
-                    __m256 a0 = _mm256_maskload_ps(w0 + kv, tail), a1 = _mm256_maskload_ps(w1 + kv, tail);
-                    __m256 a2 = _mm256_maskload_ps(w2 + kv, tail);
-                    for (int i = 0; i < 4; i++) {
-                        __m256 b = _mm256_maskload_ps(xs[i] + kv, tail);
-                        c[i][0] = _mm256_fmadd_ps(b, a0, c[i][0]);
-                        c[i][1] = _mm256_fmadd_ps(b, a1, c[i][1]);
-                        c[i][2] = _mm256_fmadd_ps(b, a2, c[i][2]);
-                    }
+                tile t = tile_at(x + (size_t) r * in, w + (size_t) o * in, in, nr, no);
+                dots_avx2(c, &t, k0, len, 1.0f);
+                if (last && h) {
+                    tile lr = tile_at(h + (size_t) r * rank, f + (size_t) o * rank, rank, nr, no);
+                    dots_avx2(c, &lr, 0, rank, scale);
                 }
                 float s[4][4];
                 for (int i = 0; i < 4; i++) {
@@ -146,10 +197,13 @@ JNIEXPORT jint JNICALL Java_io_qalora_lora_SkinnyProduct_bestVariant(JNIEnv *env
 }
 
 JNIEXPORT void JNICALL Java_io_qalora_lora_SkinnyProduct_multiply(JNIEnv *env, jclass cls, jint variant,
-        jlong x, jlong w, jlong y, jint rows, jint in, jint ldy, jint from, jint to) {
+        jlong x, jlong w, jlong y, jint rows, jint in, jint ldy, jint from, jint to,
+        jlong h, jlong f, jint rank, jfloat scale) {
     if (variant == AVX512) {
-        product_avx512((const float *) x, (const float *) w, (float *) y, rows, in, ldy, from, to);
+        product_avx512((const float *) x, (const float *) w, (float *) y, rows, in, ldy, from, to,
+                (const float *) h, (const float *) f, rank, scale);
     } else if (variant == AVX2) {
-        product_avx2((const float *) x, (const float *) w, (float *) y, rows, in, ldy, from, to);
+        product_avx2((const float *) x, (const float *) w, (float *) y, rows, in, ldy, from, to,
+                (const float *) h, (const float *) f, rank, scale);
     }
 }

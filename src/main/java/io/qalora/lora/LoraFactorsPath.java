@@ -24,7 +24,7 @@ final class LoraFactorsPath extends StandardLoraPath {
         // The factors as this forward uses them, fq'd or not; backward reuses them (the STE).
         s.factorA.load(quantize ? s.fakeQuantize(s.loraA, s.rank, s.in, quantizedA) : s.loraA);
         s.factorB.load(quantize ? s.fakeQuantize(s.loraB, s.out, s.rank, quantizedB) : s.loraB);
-        buf.h.gemm(buf.x, false, s.factorA, true, 1f, 0f);
+        buf.projectInput(s.factorA);
         s.adaptedOutput(buf, s.nativeWeight, baseOutput, y);
     }
 

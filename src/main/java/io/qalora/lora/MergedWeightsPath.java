@@ -42,7 +42,7 @@ final class MergedWeightsPath extends StandardLoraPath {
             return;
         }
         s.factorA.load(s.loraA);
-        buf.h.gemm(buf.x, false, s.factorA, true, 1f, 0f);
+        buf.projectInput(s.factorA);
         // The merged path quantizes W + sBA as a whole, so a cached base product cannot be reused.
         NativeMatrix yT = buf.transposedOutput();
         forEachMergedBlock((first, merged, heap) ->

@@ -5,9 +5,6 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.ForkJoinTask;
 
 /**
  * {@code y = x W^T} for a batch of at most {@link #MAX_ROWS} rows, by the project's own kernel
@@ -63,11 +60,21 @@ final class SkinnyProduct {
 
     /** {@code y = x w^T} with the best variant on up to {@code threads} threads; {@code x.rows <= MAX_ROWS}. */
     static void multiply(NativeMatrix x, NativeMatrix w, NativeMatrix y, int threads) {
-        multiply(VARIANT, x, w, y, threads);
+        multiply(VARIANT, x, w, y, null, null, 0f, threads);
     }
 
-    /** As {@link #multiply(NativeMatrix, NativeMatrix, NativeMatrix, int)} with a chosen variant (tests run each). */
-    static void multiply(int variant, NativeMatrix x, NativeMatrix w, NativeMatrix y, int threads) {
+    /**
+     * {@code y = x w^T + scale h f^T}, the low-rank term added to each output as it is made
+     * ({@code h [rows, rank]}, {@code f [outputs, rank]}); {@code h == null} leaves it out.
+     */
+    static void multiply(NativeMatrix x, NativeMatrix w, NativeMatrix y, NativeMatrix h, NativeMatrix f, float scale,
+            int threads) {
+        multiply(VARIANT, x, w, y, h, f, scale, threads);
+    }
+
+    /** As above with a chosen variant (tests run each). */
+    static void multiply(int variant, NativeMatrix x, NativeMatrix w, NativeMatrix y, NativeMatrix h, NativeMatrix f,
+            float scale, int threads) {
         if (variant == NONE || variant > VARIANT) {
             throw new IllegalStateException("kernel variant " + variant + " is not available: " + description());
         }
@@ -75,21 +82,24 @@ final class SkinnyProduct {
             throw new IllegalArgumentException("skinny product shapes: [" + x.rows + "x" + x.cols + "] x ["
                     + w.rows + "x" + w.cols + "]^T into [" + y.rows + "x" + y.cols + "]");
         }
+        if (h != null && (h.rows != x.rows || f.rows != w.rows || f.cols != h.cols)) {
+            throw new IllegalArgumentException("low-rank term shapes: [" + h.rows + "x" + h.cols + "] x ["
+                    + f.rows + "x" + f.cols + "]^T for [" + y.rows + "x" + y.cols + "]");
+        }
         int out = w.rows;
         // Parts of whole 4-output tiles; each output is one dot product, so the split changes no bit.
         int parts = Math.max(1, Math.min(threads, out / 64));
-        if (parts == 1) {
-            multiply(variant, x.address(), w.address(), y.address(), x.rows, x.cols, out, 0, out);
-            return;
-        }
-        List<ForkJoinTask<?>> tasks = new ArrayList<>(parts);
-        for (int p = 0; p < parts; p++) {
+        long xa = x.address();
+        long wa = w.address();
+        long ya = y.address();
+        long ha = h == null ? 0 : h.address();
+        long fa = h == null ? 0 : f.address();
+        int rank = h == null ? 0 : h.cols;
+        KernelThreads.run(parts, p -> {
             int from = (int) ((long) out * p / parts) & ~3;
             int to = p == parts - 1 ? out : (int) ((long) out * (p + 1) / parts) & ~3;
-            tasks.add(ForkJoinTask.adapt(() -> multiply(variant, x.address(), w.address(), y.address(),
-                    x.rows, x.cols, out, from, to)));
-        }
-        ForkJoinTask.invokeAll(tasks);
+            multiply(variant, xa, wa, ya, x.rows, x.cols, out, from, to, ha, fa, rank, scale);
+        });
     }
 
     private static void load() throws IOException {
@@ -111,6 +121,10 @@ final class SkinnyProduct {
     /** {@link #AVX512}, {@link #AVX2} or {@link #NONE}, from the CPU. */
     private static native int bestVariant();
 
-    /** Outputs {@code [from, to)} of {@code y [rows, ldy] = x [rows, in] w^T}, at raw addresses. */
-    private static native void multiply(int variant, long x, long w, long y, int rows, int in, int ldy, int from, int to);
+    /**
+     * Outputs {@code [from, to)} of {@code y [rows, ldy] = x [rows, in] w^T + scale h [rows, rank] f^T}, at
+     * raw addresses; {@code h == 0} leaves the low-rank term out.
+     */
+    private static native void multiply(int variant, long x, long w, long y, int rows, int in, int ldy, int from, int to,
+            long h, long f, int rank, float scale);
 }

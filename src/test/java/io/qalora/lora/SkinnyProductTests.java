@@ -60,6 +60,46 @@ class SkinnyProductTests {
     }
 
     @Test
+    void theLowRankTermIsAddedToEveryOutput() {
+        for (int variant : variants()) {
+            for (int[] shape : new int[][] {{3, 2049, 130, 16}, {64, 40, 9, 3}, {1, 17, 4, 1}}) {
+                int rows = shape[0];
+                int in = shape[1];
+                int out = shape[2];
+                int rank = shape[3];
+                float[] x = Fixtures.gaussian(rows * in, 1, random);
+                float[] w = Fixtures.gaussian(out * in, 1, random);
+                float[] h = Fixtures.gaussian(rows * rank, 1, random);
+                float[] f = Fixtures.gaussian(out * rank, 1, random);
+                float[] y;
+                try (NativeMatrix nx = NativeMatrix.of(x, rows, in); NativeMatrix nw = NativeMatrix.of(w, out, in);
+                        NativeMatrix ny = NativeMatrix.zeros(rows, out); NativeMatrix nh = NativeMatrix.of(h, rows, rank);
+                        NativeMatrix nf = NativeMatrix.of(f, out, rank)) {
+                    SkinnyProduct.multiply(variant, nx, nw, ny, nh, nf, 0.75f, 2);
+                    y = ny.toArray();
+                }
+                for (int r = 0; r < rows; r++) {
+                    for (int o = 0; o < out; o++) {
+                        double sum = 0;
+                        double magnitude = 0;
+                        for (int k = 0; k < in; k++) {
+                            sum += (double) x[r * in + k] * w[o * in + k];
+                            magnitude += Math.abs((double) x[r * in + k] * w[o * in + k]);
+                        }
+                        for (int q = 0; q < rank; q++) {
+                            sum += 0.75 * h[r * rank + q] * f[o * rank + q];
+                            magnitude += Math.abs(0.75 * h[r * rank + q] * f[o * rank + q]);
+                        }
+                        double bound = 1.2e-7 * (in / 8 + rank + 24) * magnitude;
+                        assertThat((double) y[r * out + o]).as("variant %d, %s, y[%d][%d]", variant,
+                                Arrays.toString(shape), r, o).isCloseTo(sum, within(bound));
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void threadsShareTheOutputsWithoutChangingABit() {
         for (int variant : variants()) {
             int rows = 5;
@@ -104,7 +144,7 @@ class SkinnyProductTests {
     private static float[] product(int variant, float[] x, float[] w, int rows, int in, int out, int threads) {
         try (NativeMatrix nx = NativeMatrix.of(x, rows, in); NativeMatrix nw = NativeMatrix.of(w, out, in);
                 NativeMatrix ny = NativeMatrix.zeros(rows, out)) {
-            SkinnyProduct.multiply(variant, nx, nw, ny, threads);
+            SkinnyProduct.multiply(variant, nx, nw, ny, null, null, 0f, threads);
             return ny.toArray();
         }
     }

@@ -1,0 +1,136 @@
+package io.qalora.lora;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.IntConsumer;
+
+/**
+ * Helper threads for the parts of one native product. A parked thread took about 0.5 ms to wake on
+ * the benchmark VM, as long as half of a 64-row product, so the fork-join pool ran such parts
+ * one after the other. A helper here stays awake for {@link #SPIN_NANOS} after its last part,
+ * yielding the core as OpenBLAS's own workers do, so the next step's product finds it awake. A part
+ * that no helper has started when the caller finishes its own is run by the caller.
+ */
+final class KernelThreads {
+
+    /** How long an idle helper waits awake for the next part: a few training steps. */
+    static final long SPIN_NANOS = 20_000_000L;
+
+    private static final Helper[] HELPERS = startHelpers(Math.max(1, Runtime.getRuntime().availableProcessors() - 1));
+
+    private KernelThreads() {
+    }
+
+    /**
+     * Runs {@code part.accept(p)} for every {@code p} in {@code [0, parts)}: part 0 on the caller,
+     * the others on idle helpers (or on the caller when none is idle); returns when all are done.
+     */
+    static void run(int parts, IntConsumer part) {
+        Task[] offered = new Task[parts];
+        for (int p = 1, h = 0; p < parts; p++) {
+            Task task = new Task(part, p);
+            while (h < HELPERS.length && !HELPERS[h].offer(task)) {
+                h++;
+            }
+            if (h < HELPERS.length) {
+                offered[p] = task;
+                h++;
+            } else {
+                task.runIfUnclaimed();
+            }
+        }
+        part.accept(0);
+        for (Task task : offered) {
+            if (task != null) {
+                task.runIfUnclaimed();
+                task.awaitDone();
+            }
+        }
+    }
+
+    private static Helper[] startHelpers(int count) {
+        Helper[] helpers = new Helper[count];
+        for (int i = 0; i < count; i++) {
+            helpers[i] = new Helper("qalora-kernel-" + (i + 1));
+            helpers[i].start();
+        }
+        return helpers;
+    }
+
+    private static final class Task {
+        private static final int OFFERED = 0;
+        private static final int CLAIMED = 1;
+        private static final int DONE = 2;
+
+        private final IntConsumer part;
+        private final int index;
+        private final AtomicInteger state = new AtomicInteger(OFFERED);
+        private volatile Throwable failure;
+
+        Task(IntConsumer part, int index) {
+            this.part = part;
+            this.index = index;
+        }
+
+        /** Runs the part here unless a helper has claimed it. */
+        void runIfUnclaimed() {
+            if (state.compareAndSet(OFFERED, CLAIMED)) {
+                try {
+                    part.accept(index);
+                } catch (Throwable e) {
+                    failure = e;
+                }
+                state.set(DONE);
+            }
+        }
+
+        void awaitDone() {
+            while (state.get() != DONE) {
+                Thread.onSpinWait();
+            }
+            if (failure instanceof RuntimeException e) {
+                throw e;
+            }
+            if (failure instanceof Error e) {
+                throw e;
+            }
+        }
+    }
+
+    private static final class Helper extends Thread {
+        private final AtomicReference<Task> slot = new AtomicReference<>();
+
+        Helper(String name) {
+            super(name);
+            setDaemon(true);
+        }
+
+        /** Hands {@code task} to this helper if it holds none. */
+        boolean offer(Task task) {
+            if (!slot.compareAndSet(null, task)) {
+                return false;
+            }
+            LockSupport.unpark(this);
+            return true;
+        }
+
+        @Override
+        public void run() {
+            long idleSince = System.nanoTime();
+            while (true) {
+                Task task = slot.get();
+                if (task != null) {
+                    task.runIfUnclaimed();
+                    slot.set(null);
+                    idleSince = System.nanoTime();
+                } else if (System.nanoTime() - idleSince < SPIN_NANOS) {
+                    Thread.yield();
+                } else {
+                    LockSupport.park(this);
+                    idleSince = System.nanoTime();
+                }
+            }
+        }
+    }
+}
