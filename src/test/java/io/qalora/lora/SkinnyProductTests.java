@@ -29,10 +29,10 @@ class SkinnyProductTests {
 
     @Test
     void everyVariantMatchesTheDoubleReferenceAcrossTileAndChunkEdges() {
-        // rows across the 4-row tile; outputs across the 3- and 4-wide tiles; in across the vector
-        // width (8, 16) and the 2048-wide chunk of k.
+        // rows across the 4-row tile; outputs across the 3- and 6-wide tiles; in across the vector
+        // width (8, 16) and the 1024-wide chunk of k.
         int[][] shapes = {{1, 1, 1}, {3, 5, 7}, {4, 16, 4}, {5, 17, 9}, {8, 33, 12}, {9, 100, 13},
-                {64, 64, 70}, {2, 2048, 5}, {7, 2049, 11}, {6, 4111, 6}};
+                {64, 64, 70}, {2, 1024, 5}, {7, 1025, 11}, {6, 4111, 6}};
         for (int variant : variants()) {
             for (int[] shape : shapes) {
                 int rows = shape[0];
