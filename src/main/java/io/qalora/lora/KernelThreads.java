@@ -9,8 +9,8 @@ import java.util.function.IntConsumer;
  * Helper threads for the parts of one native product. A parked thread took about 0.5 ms to wake on
  * the benchmark VM, as long as half of a 64-row product, so the fork-join pool ran such parts
  * one after the other. A helper here stays awake for {@link #SPIN_NANOS} after its last part,
- * yielding the core as OpenBLAS's own workers do, so the next step's product finds it awake. A part
- * that no helper has started when the caller finishes its own is run by the caller.
+ * yielding the core as OpenBLAS's own workers do, so the next step's product finds it awake. The
+ * caller works too, and a helper that has not started by the time the parts run out is not waited for.
  */
 final class KernelThreads {
 
@@ -23,28 +23,34 @@ final class KernelThreads {
     }
 
     /**
-     * Runs {@code part.accept(p)} for every {@code p} in {@code [0, parts)}: part 0 on the caller,
-     * the others on idle helpers (or on the caller when none is idle); returns when all are done.
+     * Runs {@code part.accept(p)} for every {@code p} in {@code [0, parts)} on the caller and up to
+     * {@code threads - 1} idle helpers, each taking the next part until none is left: a participant
+     * slowed by another process on its core takes fewer parts. Returns when all are done.
      */
-    static void run(int parts, IntConsumer part) {
-        Task[] offered = new Task[parts];
-        for (int p = 1, h = 0; p < parts; p++) {
-            Task task = new Task(part, p);
-            while (h < HELPERS.length && !HELPERS[h].offer(task)) {
-                h++;
+    static void run(int threads, int parts, IntConsumer part) {
+        AtomicInteger next = new AtomicInteger();
+        Runnable share = () -> {
+            for (int p = next.getAndIncrement(); p < parts; p = next.getAndIncrement()) {
+                part.accept(p);
             }
-            if (h < HELPERS.length) {
-                offered[p] = task;
-                h++;
-            } else {
-                task.runIfUnclaimed();
+        };
+        int helpers = Math.min(threads - 1, parts - 1);
+        Task[] offered = new Task[Math.max(0, helpers)];
+        for (int i = 0, h = 0; i < offered.length && h < HELPERS.length; h++) {
+            Task task = new Task(share);
+            if (HELPERS[h].offer(task)) {
+                offered[i++] = task;
             }
         }
-        part.accept(0);
-        for (Task task : offered) {
-            if (task != null) {
-                task.runIfUnclaimed();
-                task.awaitDone();
+        try {
+            share.run();
+        } finally {
+            // Also after a failure here: a helper may still be writing into the caller's memory.
+            for (Task task : offered) {
+                if (task != null) {
+                    task.runIfUnclaimed();
+                    task.awaitDone();
+                }
             }
         }
     }
@@ -63,21 +69,19 @@ final class KernelThreads {
         private static final int CLAIMED = 1;
         private static final int DONE = 2;
 
-        private final IntConsumer part;
-        private final int index;
+        private final Runnable body;
         private final AtomicInteger state = new AtomicInteger(OFFERED);
         private volatile Throwable failure;
 
-        Task(IntConsumer part, int index) {
-            this.part = part;
-            this.index = index;
+        Task(Runnable body) {
+            this.body = body;
         }
 
-        /** Runs the part here unless a helper has claimed it. */
+        /** Runs the body here unless another thread has claimed it. */
         void runIfUnclaimed() {
             if (state.compareAndSet(OFFERED, CLAIMED)) {
                 try {
-                    part.accept(index);
+                    body.run();
                 } catch (Throwable e) {
                     failure = e;
                 }

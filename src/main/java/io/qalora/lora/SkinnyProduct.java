@@ -18,6 +18,8 @@ import java.nio.file.StandardCopyOption;
 final class SkinnyProduct {
 
     static final int MAX_ROWS = 64;
+    /** Outputs per part shared among threads: 16 parts at 4096 outputs, one for a rank-wide product. */
+    private static final int PART_OUTPUTS = 256;
     static final int NONE = 0;
     static final int AVX2 = 1;
     static final int AVX512 = 2;
@@ -87,19 +89,18 @@ final class SkinnyProduct {
                     + f.rows + "x" + f.cols + "]^T for [" + y.rows + "x" + y.cols + "]");
         }
         int out = w.rows;
-        // Parts of whole 4-output tiles; each output is one dot product, so the split changes no bit.
-        int parts = Math.max(1, Math.min(threads, out / 64));
+        // Parts of about 256 outputs in whole 6-output tiles, shared out as the threads come for them;
+        // each output is one dot product, so the split changes no bit.
+        int per = Math.max(1, (Math.min(out, PART_OUTPUTS) + 5) / 6 * 6);
+        int parts = (out + per - 1) / per;
         long xa = x.address();
         long wa = w.address();
         long ya = y.address();
         long ha = h == null ? 0 : h.address();
         long fa = h == null ? 0 : f.address();
         int rank = h == null ? 0 : h.cols;
-        KernelThreads.run(parts, p -> {
-            int from = (int) ((long) out * p / parts) & ~3;
-            int to = p == parts - 1 ? out : (int) ((long) out * (p + 1) / parts) & ~3;
-            multiply(variant, xa, wa, ya, x.rows, x.cols, out, from, to, ha, fa, rank, scale);
-        });
+        KernelThreads.run(threads, parts, p -> multiply(variant, xa, wa, ya, x.rows, x.cols, out, p * per,
+                Math.min(out, (p + 1) * per), ha, fa, rank, scale));
     }
 
     private static void load() throws IOException {

@@ -102,7 +102,11 @@ public final class Bench {
                 .target(target).learningRate(1e-3).seed(0);
     }
 
-    /** Median wall time of one optimizer step, after 3 warm-up steps. */
+    /**
+     * Median wall time of one optimizer step, after 3 warm-up steps, in a second training run: the
+     * first compiles the step's Java loops (on 2 cores the JIT needed 10-15 steps of step-4096 to
+     * settle), as the job and merge workloads discard their first run.
+     */
     private static double stepTime(StepWorkload w, int reps) {
         SplittableRandom random = new SplittableRandom(0);
         DenseLayer base = linear(w.features, random);
@@ -111,6 +115,7 @@ public final class Bench {
         // One batch per epoch, so each epoch is one step; recomputing x W^T every step as the peer does.
         TrainingConfig cfg = config(w.rank, w.group, w.target).epochs(reps + 3).batchSize(w.batch)
                 .cacheBaseOutputs(false).build();
+        new Trainer().train(base, data, cfg, TrainingListener.NONE).adapter().close();
         new Trainer().train(base, data, cfg, new TrainingListener() {
             @Override
             public void onStep(StepEvent event) {
