@@ -67,9 +67,17 @@ final class AdapterState implements AutoCloseable {
      */
     void factorAndBaseGradients(BatchBuffers buf, float[] dy, NativeMatrix aInput) {
         buf.dy.load(dy);
-        nativeGradB.gemm(buf.dy, true, buf.h, false, scaling, 0f);
-        buf.dh.gemm(buf.dy, false, factorB, false, scaling, 0f);
-        nativeGradA.gemm(buf.dh, true, aInput, false, 1f, 0f);
+        if (buf.layout == BatchBuffers.Layout.SKINNY_KERNEL) {
+            // Not OpenBLAS: its worker spins after each call, and on 2 cores it then took turns with
+            // the kernel's helper, which halved the next base product's speed for stretches of steps.
+            SkinnyProduct.transposedTimes(buf.dy, buf.h, nativeGradB, scaling);
+            SkinnyProduct.times(buf.dy, factorB, buf.dh, scaling);
+            SkinnyProduct.transposedTimes(buf.dh, aInput, nativeGradA, 1f);
+        } else {
+            nativeGradB.gemm(buf.dy, true, buf.h, false, scaling, 0f);
+            buf.dh.gemm(buf.dy, false, factorB, false, scaling, 0f);
+            nativeGradA.gemm(buf.dh, true, aInput, false, 1f, 0f);
+        }
         nativeGradA.store(gradA);
         nativeGradB.store(gradB);
         if (!freezeBase) {
@@ -95,7 +103,11 @@ final class AdapterState implements AutoCloseable {
             addBias(y, buf.size);
         } else {
             buf.y.load(baseOutput);
-            buf.y.gemm(buf.h, false, factorB, true, scaling, 1f);
+            if (buf.layout == BatchBuffers.Layout.SKINNY_KERNEL) {
+                SkinnyProduct.accumulate(buf.h, factorB, scaling, buf.y, NativeBlas.threads());
+            } else {
+                buf.y.gemm(buf.h, false, factorB, true, scaling, 1f);
+            }
             buf.y.store(y);
         }
     }

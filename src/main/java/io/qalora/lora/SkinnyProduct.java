@@ -62,24 +62,30 @@ final class SkinnyProduct {
 
     /** {@code y = x w^T} with the best variant on up to {@code threads} threads; {@code x.rows <= MAX_ROWS}. */
     static void multiply(NativeMatrix x, NativeMatrix w, NativeMatrix y, int threads) {
-        multiply(VARIANT, x, w, y, null, null, 0f, threads);
+        multiply(VARIANT, x, w, y, 1f, false, null, null, 0f, threads);
     }
 
     /**
      * {@code y = x w^T + scale h f^T}, the low-rank term added to each output as it is made
-     * ({@code h [rows, rank]}, {@code f [outputs, rank]}); {@code h == null} leaves it out.
+     * ({@code h [rows, rank]}, {@code f [outputs, rank]}).
      */
     static void multiply(NativeMatrix x, NativeMatrix w, NativeMatrix y, NativeMatrix h, NativeMatrix f, float scale,
             int threads) {
-        multiply(VARIANT, x, w, y, h, f, scale, threads);
+        multiply(VARIANT, x, w, y, 1f, false, h, f, scale, threads);
     }
 
-    /** As above with a chosen variant (tests run each). */
-    static void multiply(int variant, NativeMatrix x, NativeMatrix w, NativeMatrix y, NativeMatrix h, NativeMatrix f,
-            float scale, int threads) {
-        if (variant == NONE || variant > VARIANT) {
-            throw new IllegalStateException("kernel variant " + variant + " is not available: " + description());
-        }
+    /** {@code y += alpha x w^T}. */
+    static void accumulate(NativeMatrix x, NativeMatrix w, float alpha, NativeMatrix y, int threads) {
+        multiply(VARIANT, x, w, y, alpha, true, null, null, 0f, threads);
+    }
+
+    /**
+     * {@code y = alpha x w^T + scale h f^T}, plus {@code y} when {@code accumulate}, with a chosen
+     * variant (tests run each); {@code h == null} leaves the low-rank term out.
+     */
+    static void multiply(int variant, NativeMatrix x, NativeMatrix w, NativeMatrix y, float alpha, boolean accumulate,
+            NativeMatrix h, NativeMatrix f, float scale, int threads) {
+        requireVariant(variant);
         if (x.cols != w.cols || y.rows != x.rows || y.cols != w.rows || x.rows > MAX_ROWS) {
             throw new IllegalArgumentException("skinny product shapes: [" + x.rows + "x" + x.cols + "] x ["
                     + w.rows + "x" + w.cols + "]^T into [" + y.rows + "x" + y.cols + "]");
@@ -100,7 +106,42 @@ final class SkinnyProduct {
         long fa = h == null ? 0 : f.address();
         int rank = h == null ? 0 : h.cols;
         KernelThreads.run(threads, parts, p -> multiply(variant, xa, wa, ya, x.rows, x.cols, out, p * per,
-                Math.min(out, (p + 1) * per), ha, fa, rank, scale));
+                Math.min(out, (p + 1) * per), alpha, accumulate, ha, fa, rank, scale));
+    }
+
+    /** {@code c = alpha a b}: {@code a [m, k]}, {@code b [k, n]}, on one thread; for a rank-wide {@code n}. */
+    static void times(NativeMatrix a, NativeMatrix b, NativeMatrix c, float alpha) {
+        times(VARIANT, a, b, c, alpha);
+    }
+
+    static void times(int variant, NativeMatrix a, NativeMatrix b, NativeMatrix c, float alpha) {
+        requireVariant(variant);
+        requireShapes("a b", a.rows, a.cols, b.rows, b.cols, c);
+        broadcast(variant, a.address(), a.cols, 1, b.address(), c.address(), c.rows, c.cols, a.cols, alpha);
+    }
+
+    /** {@code c = alpha a^T b}: {@code a [k, m]}, {@code b [k, n]}, on one thread; for a batch-long {@code k}. */
+    static void transposedTimes(NativeMatrix a, NativeMatrix b, NativeMatrix c, float alpha) {
+        transposedTimes(VARIANT, a, b, c, alpha);
+    }
+
+    static void transposedTimes(int variant, NativeMatrix a, NativeMatrix b, NativeMatrix c, float alpha) {
+        requireVariant(variant);
+        requireShapes("a^T b", a.cols, a.rows, b.rows, b.cols, c);
+        broadcast(variant, a.address(), 1, a.cols, b.address(), c.address(), c.rows, c.cols, a.rows, alpha);
+    }
+
+    private static void requireVariant(int variant) {
+        if (variant == NONE || variant > VARIANT) {
+            throw new IllegalStateException("kernel variant " + variant + " is not available: " + description());
+        }
+    }
+
+    private static void requireShapes(String product, int m, int k, int kb, int n, NativeMatrix c) {
+        if (k != kb || c.rows != m || c.cols != n) {
+            throw new IllegalArgumentException(product + " shapes: [" + m + "x" + k + "] x [" + kb + "x" + n
+                    + "] into [" + c.rows + "x" + c.cols + "]");
+        }
     }
 
     private static void load() throws IOException {
@@ -123,9 +164,13 @@ final class SkinnyProduct {
     private static native int bestVariant();
 
     /**
-     * Outputs {@code [from, to)} of {@code y [rows, ldy] = x [rows, in] w^T + scale h [rows, rank] f^T}, at
-     * raw addresses; {@code h == 0} leaves the low-rank term out.
+     * Outputs {@code [from, to)} of {@code y [rows, ldy] = alpha x [rows, in] w^T + scale h [rows, rank] f^T}
+     * (plus {@code y} when accumulating), at raw addresses; {@code h == 0} leaves the low-rank term out.
      */
     private static native void multiply(int variant, long x, long w, long y, int rows, int in, int ldy, int from, int to,
-            long h, long f, int rank, float scale);
+            float alpha, boolean accumulate, long h, long f, int rank, float scale);
+
+    /** {@code c [m, n] = alpha sum_kk a[i * ai + kk * ak] b[kk * n + j]}. */
+    private static native void broadcast(int variant, long a, long ai, long ak, long b, long c, int m, int n, int k,
+            float alpha);
 }

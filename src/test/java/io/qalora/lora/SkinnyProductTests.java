@@ -75,7 +75,7 @@ class SkinnyProductTests {
                 try (NativeMatrix nx = NativeMatrix.of(x, rows, in); NativeMatrix nw = NativeMatrix.of(w, out, in);
                         NativeMatrix ny = NativeMatrix.zeros(rows, out); NativeMatrix nh = NativeMatrix.of(h, rows, rank);
                         NativeMatrix nf = NativeMatrix.of(f, out, rank)) {
-                    SkinnyProduct.multiply(variant, nx, nw, ny, nh, nf, 0.75f, 2);
+                    SkinnyProduct.multiply(variant, nx, nw, ny, 1f, false, nh, nf, 0.75f, 2);
                     y = ny.toArray();
                 }
                 for (int r = 0; r < rows; r++) {
@@ -93,6 +93,82 @@ class SkinnyProductTests {
                         double bound = 1.2e-7 * (in / 8 + rank + 24) * magnitude;
                         assertThat((double) y[r * out + o]).as("variant %d, %s, y[%d][%d]", variant,
                                 Arrays.toString(shape), r, o).isCloseTo(sum, within(bound));
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void accumulatingAddsTheScaledProductToWhatIsThere() {
+        for (int variant : variants()) {
+            int rows = 5;
+            int in = 16;
+            int out = 300;
+            float[] x = Fixtures.gaussian(rows * in, 1, random);
+            float[] w = Fixtures.gaussian(out * in, 1, random);
+            float[] base = Fixtures.gaussian(rows * out, 1, random);
+            float[] y;
+            try (NativeMatrix nx = NativeMatrix.of(x, rows, in); NativeMatrix nw = NativeMatrix.of(w, out, in);
+                    NativeMatrix ny = NativeMatrix.of(base, rows, out)) {
+                SkinnyProduct.multiply(variant, nx, nw, ny, 0.5f, true, null, null, 0f, 2);
+                y = ny.toArray();
+            }
+            for (int r = 0; r < rows; r++) {
+                for (int o = 0; o < out; o++) {
+                    double sum = 0;
+                    for (int k = 0; k < in; k++) {
+                        sum += (double) x[r * in + k] * w[o * in + k];
+                    }
+                    assertThat((double) y[r * out + o]).isCloseTo(base[r * out + o] + 0.5 * sum, within(1e-5));
+                }
+            }
+        }
+    }
+
+    /** The backward's products: gB = s dy^T h and dA = dh^T x (a^T b), dh = s dy B (a b). */
+    @Test
+    void theBroadcastProductsMatchTheDoubleReference() {
+        for (int variant : variants()) {
+            for (int[] shape : new int[][] {{1, 1, 1}, {5, 7, 3}, {32, 16, 4096}, {33, 70, 9}, {64, 130, 17}}) {
+                int k = shape[0];
+                int m = shape[1];
+                int n = shape[2];
+                float[] a = Fixtures.gaussian(k * m, 1, random);
+                float[] b = Fixtures.gaussian(k * n, 1, random);
+                float[] bt = Fixtures.gaussian(m * n, 1, random);
+                float[] transposed;
+                float[] plain;
+                try (NativeMatrix na = NativeMatrix.of(a, k, m); NativeMatrix nb = NativeMatrix.of(b, k, n);
+                        NativeMatrix c = NativeMatrix.zeros(m, n); NativeMatrix nbt = NativeMatrix.of(bt, m, n); NativeMatrix c2 = NativeMatrix.zeros(k, n)) {
+                    SkinnyProduct.transposedTimes(variant, na, nb, c, 0.5f);
+                    transposed = c.toArray();
+                    // The same a, as the left factor of a b: [k, m] times bt [m, n].
+                    SkinnyProduct.times(variant, na, nbt, c2, 2f);
+                    plain = c2.toArray();
+                }
+                for (int i = 0; i < m; i++) {
+                    for (int j = 0; j < n; j++) {
+                        double sum = 0;
+                        double magnitude = 0;
+                        for (int q = 0; q < k; q++) {
+                            sum += 0.5 * a[q * m + i] * b[q * n + j];
+                            magnitude += Math.abs(0.5 * a[q * m + i] * b[q * n + j]);
+                        }
+                        assertThat((double) transposed[i * n + j]).as("a^T b, variant %d, %s, [%d][%d]", variant,
+                                Arrays.toString(shape), i, j).isCloseTo(sum, within(1.2e-7 * (k + 2) * magnitude));
+                    }
+                }
+                for (int r = 0; r < k; r++) {
+                    for (int j = 0; j < n; j++) {
+                        double sum = 0;
+                        double magnitude = 0;
+                        for (int q = 0; q < m; q++) {
+                            sum += 2.0 * a[r * m + q] * bt[q * n + j];
+                            magnitude += Math.abs(2.0 * a[r * m + q] * bt[q * n + j]);
+                        }
+                        assertThat((double) plain[r * n + j]).as("a b, variant %d, %s, [%d][%d]", variant,
+                                Arrays.toString(shape), r, j).isCloseTo(sum, within(1.2e-7 * (m + 2) * magnitude));
                     }
                 }
             }
@@ -144,7 +220,7 @@ class SkinnyProductTests {
     private static float[] product(int variant, float[] x, float[] w, int rows, int in, int out, int threads) {
         try (NativeMatrix nx = NativeMatrix.of(x, rows, in); NativeMatrix nw = NativeMatrix.of(w, out, in);
                 NativeMatrix ny = NativeMatrix.zeros(rows, out)) {
-            SkinnyProduct.multiply(variant, nx, nw, ny, null, null, 0f, threads);
+            SkinnyProduct.multiply(variant, nx, nw, ny, 1f, false, null, null, 0f, threads);
             return ny.toArray();
         }
     }
