@@ -55,25 +55,6 @@ final class KernelThreads {
         }
     }
 
-    @FunctionalInterface
-    interface Range {
-        void run(int from, int to);
-    }
-
-    /**
-     * Runs {@code body} over {@code [0, length)} cut into contiguous ranges of at least
-     * {@code minLength} elements, shared as {@link #run} shares parts. For element-wise work, whose
-     * result does not depend on the cut.
-     */
-    static void forRanges(int threads, int length, int minLength, Range body) {
-        int parts = Math.max(1, Math.min(4 * threads, length / minLength));
-        if (threads == 1 || parts == 1) {
-            body.run(0, length);
-            return;
-        }
-        run(threads, parts, p -> body.run((int) ((long) length * p / parts), (int) ((long) length * (p + 1) / parts)));
-    }
-
     private static Helper[] startHelpers(int count) {
         Helper[] helpers = new Helper[count];
         for (int i = 0; i < count; i++) {

@@ -50,9 +50,6 @@ abstract class Optimizer {
     }
 
     private static final class Adam extends Optimizer {
-        /** Below this many values a parameter is updated on one thread (a 131,072-value step took 0.1 ms). */
-        private static final int PARALLEL_MIN = 16_384;
-
         private double lr;
         private final float beta1;
         private final float beta2;
@@ -86,15 +83,12 @@ abstract class Optimizer {
                 float[] v = mv[1];
                 float[] value = p.value();
                 float[] g = p.gradient();
-                // Element by element, so the ranges change no bit.
-                KernelThreads.forRanges(NativeBlas.threads(), value.length, PARALLEL_MIN, (from, to) -> {
-                    for (int i = from; i < to; i++) {
-                        float gi = g[i];
-                        m[i] = beta1 * m[i] + (1 - beta1) * gi;
-                        v[i] = beta2 * v[i] + (1 - beta2) * gi * gi;
-                        value[i] -= stepSize * m[i] / ((float) Math.sqrt(v[i]) / bc2Sqrt + eps);
-                    }
-                });
+                for (int i = 0; i < value.length; i++) {
+                    float gi = g[i];
+                    m[i] = beta1 * m[i] + (1 - beta1) * gi;
+                    v[i] = beta2 * v[i] + (1 - beta2) * gi * gi;
+                    value[i] -= stepSize * m[i] / ((float) Math.sqrt(v[i]) / bc2Sqrt + eps);
+                }
             }
         }
     }
