@@ -70,8 +70,8 @@ public class WorkerPool implements SmartLifecycle {
         long reap = config.reaperInterval().toMillis();
         scheduler.scheduleWithFixedDelay(this::requeueExpired, reap / 2, reap, TimeUnit.MILLISECONDS);
         started = true;
-        log.info("{} workers started as {} with {} BLAS threads, OpenBLAS kernels {}", config.threads(), owner,
-                NativeBlas.threads(), NativeBlas.kernels());
+        log.info("{} workers started as {} with {} BLAS threads, OpenBLAS kernels {}, own kernel {}", config.threads(),
+                owner, NativeBlas.threads(), NativeBlas.kernels(), NativeBlas.skinnyKernel());
     }
 
     private void workLoop() {
