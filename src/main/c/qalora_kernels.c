@@ -1,12 +1,17 @@
 /*
- * y = x W^T + scale h F^T (the low-rank term optional) for a batch of a few rows
- * (io.qalora.lora.SkinnyProduct). OpenBLAS packs all of W for every call, which at 32 x 4096 x 4096
- * costs about as much as the arithmetic; here each output is a dot product of two rows read in
- * place, four rows of x by six (AVX-512: 24 of its 32 registers accumulate) or three (AVX2: 12 of
- * 16) rows of W at a time, with k cut into chunks so that a chunk of x stays in the L2 cache while W
- * streams. Each x load from L2 serves as many products as the tile has W rows: at 32 x 4096 x 4096
- * on 2 threads, six rows took 6.3-6.4 ms against 7.5-7.7 with four (chunk 1024 against 2048). The low-rank term is one more
- * stretch of the same dot products (scale h against F) after the last chunk.
+ * The products of a training step on a batch of a few rows (io.qalora.lora.SkinnyProduct).
+ *
+ * product_*: y = alpha x W^T + scale h F^T (the low-rank term optional). OpenBLAS packs all of W
+ * for every call, which at 32 x 4096 x 4096 costs about as much as the arithmetic; here each output
+ * is a dot product of two rows read in place, four rows of x by six (AVX-512: 24 of its 32 registers
+ * accumulate) or three (AVX2: 12 of 16) rows of W at a time, with k cut into chunks so that a chunk
+ * of x stays in the L2 cache while W streams. Each x load from L2 serves as many products as the
+ * tile has W rows: at 32 x 4096 x 4096 on 2 threads, six rows took 6.3-6.4 ms against 7.5-7.7 with
+ * four (chunk 1024 against 2048). The low-rank term is one more stretch of the same dot products
+ * (scale h against F) after the last chunk.
+ *
+ * broadcast_*: the backward's rank-wide products, which sum over the batch or a rank-wide output.
+ *
  * Built by Maven (exec-maven-plugin) with gcc; no -march flag: each variant names its own target
  * and the Java side asks which the CPU has.
  */

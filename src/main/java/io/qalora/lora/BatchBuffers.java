@@ -5,9 +5,10 @@ final class BatchBuffers implements AutoCloseable {
 
     /**
      * Where {@link SkinnyProduct} is not available, up to this many rows the base product runs as
-     * {@code (W x^T)^T}: OpenBLAS 0.3.19 (2 threads, AMD EPYC, AVX2) took 12.2-12.9 ms for {@code W x^T} against 14.8-16.9 ms for {@code x W^T} at
-     * 32 x 4096 x 4096, and 1.04-1.10 against 1.14-1.17 ms at 64 x 1024 x 1024; from 256 rows on
-     * {@code x W^T} was as fast or faster (221 against 284 ms at 1024 rows).
+     * {@code (W x^T)^T}: OpenBLAS 0.3.19 (2 threads, AMD EPYC, AVX2) took 12.2-12.9 ms for
+     * {@code W x^T} against 14.8-16.9 ms for {@code x W^T} at 32 x 4096 x 4096, and 1.04-1.10 against
+     * 1.14-1.17 ms at 64 x 1024 x 1024; from 256 rows on {@code x W^T} was as fast or faster (221
+     * against 284 ms at 1024 rows).
      */
     static final int TRANSPOSED_MAX_ROWS = 64;
 

@@ -7,11 +7,13 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 
 /**
- * {@code y = x W^T} for a batch of at most {@link #MAX_ROWS} rows, by the project's own kernel
- * ({@code src/main/c/qalora_kernels.c}, built by Maven with gcc). OpenBLAS repacks all of W on every
- * call, which for so few rows costs about as much as the arithmetic; the kernel reads W in place.
- * On a 2-core AMD EPYC (AVX-512) at 32 x 4096 x 4096 on 2 threads it took 6.3-7 ms against OpenBLAS
- * 0.3.19's 9.3 ms (SkylakeX kernels) and 11.2 ms (Haswell). From 128 rows on OpenBLAS is faster.
+ * The products of a training step on a batch of at most {@link #MAX_ROWS} rows, by the project's own
+ * kernel ({@code src/main/c/qalora_kernels.c}, built by Maven with gcc): {@code y = x W^T} with the
+ * LoRA term added as each output is made, and the backward's rank-wide products ({@link #times},
+ * {@link #transposedTimes}). OpenBLAS repacks all of W on every call, which for so few rows costs
+ * about as much as the arithmetic; the kernel reads W in place. On a 2-core AMD EPYC (AVX-512) at
+ * 32 x 4096 x 4096 on 2 threads it took 4.4-6.6 ms (the host's speed varied) against OpenBLAS
+ * 0.3.19's 9.3 ms (SkylakeX kernels) and 11.2 ms (Haswell); from 128 rows on OpenBLAS was faster.
  * Where the library cannot be loaded, or the CPU has neither AVX-512 nor AVX2 with FMA, {@link
  * #available()} is false and callers use OpenBLAS.
  */

@@ -13,7 +13,8 @@ import org.junit.jupiter.api.Test;
 
 class BlasKernelsTests {
 
-    private static final String ZEN5_FLAGS = "flags\t\t: fpu sse sse2 fma avx avx2 avx512f avx512dq avx512ifma avx512cd avx512bw"
+    private static final String ZEN5_FLAGS = "flags\t\t: fpu sse sse2 fma avx avx2 avx512f avx512dq avx512ifma"
+            + " avx512cd avx512bw"
             + " avx512vl avx512_bf16 avx512vbmi\n";
 
     @Test

@@ -21,7 +21,8 @@ class NativeMatrixTests {
             float[] values = Fixtures.gaussian(1100 * 1000, 1, new java.util.SplittableRandom(2));
             large.load(values);
             assertThat(large.toArray()).isEqualTo(values);
-            assertThat(large.rows(1099, 1).toArray()).containsExactly(java.util.Arrays.copyOfRange(values, 1099 * 1000, 1100 * 1000));
+            assertThat(large.rows(1099, 1).toArray())
+                    .containsExactly(java.util.Arrays.copyOfRange(values, 1099 * 1000, 1100 * 1000));
             assertThat(small.hugePages).isFalse();
         }
     }

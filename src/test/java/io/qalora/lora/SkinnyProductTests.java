@@ -140,7 +140,8 @@ class SkinnyProductTests {
                 float[] transposed;
                 float[] plain;
                 try (NativeMatrix na = NativeMatrix.of(a, k, m); NativeMatrix nb = NativeMatrix.of(b, k, n);
-                        NativeMatrix c = NativeMatrix.zeros(m, n); NativeMatrix nbt = NativeMatrix.of(bt, m, n); NativeMatrix c2 = NativeMatrix.zeros(k, n)) {
+                        NativeMatrix c = NativeMatrix.zeros(m, n); NativeMatrix nbt = NativeMatrix.of(bt, m, n);
+                        NativeMatrix c2 = NativeMatrix.zeros(k, n)) {
                     SkinnyProduct.transposedTimes(variant, na, nb, c, 0.5f);
                     transposed = c.toArray();
                     // The same a, as the left factor of a b: [k, m] times bt [m, n].
