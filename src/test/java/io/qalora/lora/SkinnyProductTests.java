@@ -41,20 +41,9 @@ class SkinnyProductTests {
                 float[] x = Fixtures.gaussian(rows * in, 1, random);
                 float[] w = Fixtures.gaussian(out * in, 1, random);
                 float[] y = product(variant, x, w, rows, in, out, 1);
-                for (int r = 0; r < rows; r++) {
-                    for (int o = 0; o < out; o++) {
-                        double sum = 0;
-                        double magnitude = 0;
-                        for (int k = 0; k < in; k++) {
-                            sum += (double) x[r * in + k] * w[o * in + k];
-                            magnitude += Math.abs((double) x[r * in + k] * w[o * in + k]);
-                        }
-                        // The worst-case rounding of this summation order: in / 8 terms per lane, then the lanes.
-                        double bound = 1.2e-7 * (in / 8 + 24) * magnitude;
-                        assertThat((double) y[r * out + o]).as("variant %d, %s, y[%d][%d]", variant,
-                                Arrays.toString(shape), r, o).isCloseTo(sum, within(bound));
-                    }
-                }
+                // The worst-case rounding of this summation order: in / 8 terms per lane, then the lanes.
+                assertSums(y, rows, out, in, in / 8 + 24, (r, o, k) -> (double) x[r * in + k] * w[o * in + k],
+                        "variant " + variant + ", " + Arrays.toString(shape));
             }
         }
     }
@@ -78,23 +67,10 @@ class SkinnyProductTests {
                     SkinnyProduct.multiply(variant, nx, nw, ny, 1f, false, nh, nf, 0.75f, 2);
                     y = ny.toArray();
                 }
-                for (int r = 0; r < rows; r++) {
-                    for (int o = 0; o < out; o++) {
-                        double sum = 0;
-                        double magnitude = 0;
-                        for (int k = 0; k < in; k++) {
-                            sum += (double) x[r * in + k] * w[o * in + k];
-                            magnitude += Math.abs((double) x[r * in + k] * w[o * in + k]);
-                        }
-                        for (int q = 0; q < rank; q++) {
-                            sum += 0.75 * h[r * rank + q] * f[o * rank + q];
-                            magnitude += Math.abs(0.75 * h[r * rank + q] * f[o * rank + q]);
-                        }
-                        double bound = 1.2e-7 * (in / 8 + rank + 24) * magnitude;
-                        assertThat((double) y[r * out + o]).as("variant %d, %s, y[%d][%d]", variant,
-                                Arrays.toString(shape), r, o).isCloseTo(sum, within(bound));
-                    }
-                }
+                // Terms q < in from x W^T, the rest from the low-rank term.
+                assertSums(y, rows, out, in + rank, in / 8 + rank + 24, (r, o, q) -> q < in
+                        ? (double) x[r * in + q] * w[o * in + q]
+                        : 0.75 * h[r * rank + q - in] * f[o * rank + q - in], "variant " + variant + ", " + Arrays.toString(shape));
             }
         }
     }
@@ -148,30 +124,9 @@ class SkinnyProductTests {
                     SkinnyProduct.times(variant, na, nbt, c2, 2f);
                     plain = c2.toArray();
                 }
-                for (int i = 0; i < m; i++) {
-                    for (int j = 0; j < n; j++) {
-                        double sum = 0;
-                        double magnitude = 0;
-                        for (int q = 0; q < k; q++) {
-                            sum += 0.5 * a[q * m + i] * b[q * n + j];
-                            magnitude += Math.abs(0.5 * a[q * m + i] * b[q * n + j]);
-                        }
-                        assertThat((double) transposed[i * n + j]).as("a^T b, variant %d, %s, [%d][%d]", variant,
-                                Arrays.toString(shape), i, j).isCloseTo(sum, within(1.2e-7 * (k + 2) * magnitude));
-                    }
-                }
-                for (int r = 0; r < k; r++) {
-                    for (int j = 0; j < n; j++) {
-                        double sum = 0;
-                        double magnitude = 0;
-                        for (int q = 0; q < m; q++) {
-                            sum += 2.0 * a[r * m + q] * bt[q * n + j];
-                            magnitude += Math.abs(2.0 * a[r * m + q] * bt[q * n + j]);
-                        }
-                        assertThat((double) plain[r * n + j]).as("a b, variant %d, %s, [%d][%d]", variant,
-                                Arrays.toString(shape), r, j).isCloseTo(sum, within(1.2e-7 * (m + 2) * magnitude));
-                    }
-                }
+                String what = "variant " + variant + ", " + Arrays.toString(shape);
+                assertSums(transposed, m, n, k, k + 2, (i, j, q) -> 0.5 * a[q * m + i] * b[q * n + j], "a^T b, " + what);
+                assertSums(plain, k, n, m, m + 2, (r, j, q) -> 2.0 * a[r * m + q] * bt[q * n + j], "a b, " + what);
             }
         }
     }
@@ -200,6 +155,31 @@ class SkinnyProductTests {
                     .hasMessageContaining("[2x8] x [3x9]^T");
             assertThatThrownBy(() -> SkinnyProduct.multiply(tall, w8, tallY, 1))
                     .isInstanceOf(IllegalArgumentException.class);
+        }
+    }
+
+    @FunctionalInterface
+    private interface Term {
+        double of(int row, int col, int q);
+    }
+
+    /**
+     * Each {@code actual[row][col]} against the double sum over {@code q < terms} of {@code term},
+     * within {@code roundings} float roundings of the sum of the terms' magnitudes.
+     */
+    private static void assertSums(float[] actual, int rows, int cols, int terms, int roundings, Term term, String what) {
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                double sum = 0;
+                double magnitude = 0;
+                for (int q = 0; q < terms; q++) {
+                    double t = term.of(r, c, q);
+                    sum += t;
+                    magnitude += Math.abs(t);
+                }
+                assertThat((double) actual[r * cols + c]).as("%s, [%d][%d]", what, r, c)
+                        .isCloseTo(sum, within(1.2e-7 * roundings * magnitude));
+            }
         }
     }
 
