@@ -1,5 +1,6 @@
 package io.qalora;
 
+import io.qalora.lora.NativeBlas;
 import java.time.Clock;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
@@ -12,6 +13,8 @@ import org.springframework.context.annotation.Bean;
 public class QaLoraApplication {
 
     public static void main(String[] args) {
+        // While this is the only thread: choosing OpenBLAS's kernels may setenv(), which is not thread-safe.
+        NativeBlas.chooseKernels();
         SpringApplication.run(QaLoraApplication.class, args);
     }
 

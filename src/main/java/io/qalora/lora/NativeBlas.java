@@ -19,6 +19,15 @@ public final class NativeBlas {
     private NativeBlas() {
     }
 
+    /**
+     * Chooses OpenBLAS's kernels (see {@code BlasKernels}) without loading ND4J. Any first use of the
+     * engine does this too; an application calls it first, while it has one thread, since the choice
+     * may set a variable in the C library's environment.
+     */
+    public static void chooseKernels() {
+        // The class initialiser has done the work.
+    }
+
     public static void setThreads(int threads) {
         if (threads < 1) {
             throw new io.qalora.InvalidParameterException("blasThreads", "must be at least 1, was " + threads);
