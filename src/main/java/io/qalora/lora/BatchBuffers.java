@@ -27,8 +27,13 @@ final class BatchBuffers implements AutoCloseable {
     private float[] scratch;
 
     BatchBuffers(int size, int in, int out, int rank) {
+        this(size, in, out, rank, Layout.forRows(size));
+    }
+
+    /** With a chosen layout, which tests use to run the OpenBLAS products where the kernel exists. */
+    BatchBuffers(int size, int in, int out, int rank, Layout layout) {
         this.size = size;
-        this.layout = Layout.forRows(size);
+        this.layout = layout;
         this.in = in;
         this.out = out;
         this.x = NativeMatrix.zeros(size, in);

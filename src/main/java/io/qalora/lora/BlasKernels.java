@@ -79,8 +79,12 @@ final class BlasKernels {
             if (core.isEmpty()) {
                 return "chosen by OpenBLAS";
             }
-            // The JVM's copy of the environment is fixed at start; OpenBLAS reads the C library's.
-            LibC.INSTANCE.setenv(VARIABLE, core.get(), 0);
+            // The JVM's copy of the environment is fixed at start; OpenBLAS reads the C library's. A blank
+            // value counts as unset and is replaced. setenv() is not thread-safe: applications call this
+            // first, while they have one thread (NativeBlas.chooseKernels).
+            if (LibC.INSTANCE.setenv(VARIABLE, core.get(), 1) != 0) {
+                return "chosen by OpenBLAS (setenv of " + VARIABLE + " failed)";
+            }
             return VARIABLE + "=" + core.get() + " for this CPU's AVX-512";
         } catch (IOException | RuntimeException | LinkageError e) {
             return "chosen by OpenBLAS (" + VARIABLE + " could not be set: " + e + ")";

@@ -42,16 +42,32 @@ final class KernelThreads {
                 offered[i++] = task;
             }
         }
+        Throwable failure = null;
         try {
             share.run();
-        } finally {
-            // Also after a failure here: a helper may still be writing into the caller's memory.
-            for (Task task : offered) {
-                if (task != null) {
-                    task.runIfUnclaimed();
-                    task.awaitDone();
+        } catch (Throwable e) {
+            failure = e;
+        }
+        // Also after a failure here: a helper may still be writing into the caller's memory.
+        for (Task task : offered) {
+            if (task != null) {
+                task.runIfUnclaimed();
+                Throwable helperFailure = task.awaitDone();
+                if (failure == null) {
+                    failure = helperFailure;
+                } else if (helperFailure != null) {
+                    failure.addSuppressed(helperFailure);
                 }
             }
+        }
+        if (failure instanceof RuntimeException e) {
+            throw e;
+        }
+        if (failure instanceof Error e) {
+            throw e;
+        }
+        if (failure != null) {
+            throw new IllegalStateException("a kernel part failed", failure);
         }
     }
 
@@ -89,16 +105,17 @@ final class KernelThreads {
             }
         }
 
-        void awaitDone() {
-            while (state.get() != DONE) {
-                Thread.onSpinWait();
+        /** Waits until the body has run and returns what it threw, if anything. */
+        Throwable awaitDone() {
+            for (int spins = 0; state.get() != DONE; spins++) {
+                // Several callers on 2 cores: past a short spin, let the helper we wait for have the core.
+                if (spins < 1000) {
+                    Thread.onSpinWait();
+                } else {
+                    Thread.yield();
+                }
             }
-            if (failure instanceof RuntimeException e) {
-                throw e;
-            }
-            if (failure instanceof Error e) {
-                throw e;
-            }
+            return failure;
         }
     }
 

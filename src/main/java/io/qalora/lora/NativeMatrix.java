@@ -30,7 +30,10 @@ final class NativeMatrix implements AutoCloseable {
 
     final int rows;
     final int cols;
-    /** Whether Linux accepted the advice for this matrix (a view reports its whole's). */
+    /**
+     * Whether madvise accepted the advice for this matrix (a view reports its whole's). That is also
+     * so where transparent huge pages are off, or where the memory was already touched.
+     */
     final boolean hugePages;
     /** Whether this matrix owns its memory (a view of rows does not). */
     private final boolean owner;
@@ -57,7 +60,7 @@ final class NativeMatrix implements AutoCloseable {
         this.owner = false;
         this.hugePages = whole.hugePages;
         this.view = whole.view.slice(first * cols, count * cols);
-        this.pointer = new FloatPointer(whole.pointer).position((long) first * cols);
+        this.pointer = new FloatPointer(whole.pointer).position(whole.pointer.position() + (long) first * cols);
     }
 
     /** madvise(MADV_HUGEPAGE) on the whole 2 MiB pages inside {@code [address, address + bytes)}. */
@@ -135,6 +138,9 @@ final class NativeMatrix implements AutoCloseable {
 
     /** The address of element (0, 0), for the project's own native kernels. */
     long address() {
+        if (pointer.isNull()) {
+            throw new IllegalStateException("matrix is closed");
+        }
         return pointer.address() + pointer.position() * Float.BYTES;
     }
 

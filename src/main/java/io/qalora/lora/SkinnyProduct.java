@@ -2,6 +2,7 @@ package io.qalora.lora;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.ref.Reference;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -92,9 +93,9 @@ final class SkinnyProduct {
             throw new IllegalArgumentException("skinny product shapes: [" + x.rows + "x" + x.cols + "] x ["
                     + w.rows + "x" + w.cols + "]^T into [" + y.rows + "x" + y.cols + "]");
         }
-        if (h != null && (h.rows != x.rows || f.rows != w.rows || f.cols != h.cols)) {
-            throw new IllegalArgumentException("low-rank term shapes: [" + h.rows + "x" + h.cols + "] x ["
-                    + f.rows + "x" + f.cols + "]^T for [" + y.rows + "x" + y.cols + "]");
+        if ((h == null) != (f == null) || h != null && (h.rows != x.rows || f.rows != w.rows || f.cols != h.cols)) {
+            throw new IllegalArgumentException("low-rank term shapes: " + shape(h) + " x " + shape(f) + "^T for "
+                    + shape(y));
         }
         int out = w.rows;
         // Parts of about 256 outputs in whole 6-output tiles, shared out as the threads come for them;
@@ -109,6 +110,12 @@ final class SkinnyProduct {
         int rank = h == null ? 0 : h.cols;
         KernelThreads.run(threads, parts, p -> multiply(variant, xa, wa, ya, x.rows, x.cols, out, p * per,
                 Math.min(out, (p + 1) * per), alpha, accumulate, ha, fa, rank, scale));
+        // Only addresses reach the kernel: the matrices must outlive the call.
+        Reference.reachabilityFence(x);
+        Reference.reachabilityFence(w);
+        Reference.reachabilityFence(y);
+        Reference.reachabilityFence(h);
+        Reference.reachabilityFence(f);
     }
 
     /** {@code c = alpha a b}: {@code a [m, k]}, {@code b [k, n]}, on one thread; for a rank-wide {@code n}. */
@@ -120,6 +127,7 @@ final class SkinnyProduct {
         requireVariant(variant);
         requireShapes("a b", a.rows, a.cols, b.rows, b.cols, c);
         broadcast(variant, a.address(), a.cols, 1, b.address(), c.address(), c.rows, c.cols, a.cols, alpha);
+        fence(a, b, c);
     }
 
     /** {@code c = alpha a^T b}: {@code a [k, m]}, {@code b [k, n]}, on one thread; for a batch-long {@code k}. */
@@ -131,10 +139,22 @@ final class SkinnyProduct {
         requireVariant(variant);
         requireShapes("a^T b", a.cols, a.rows, b.rows, b.cols, c);
         broadcast(variant, a.address(), 1, a.cols, b.address(), c.address(), c.rows, c.cols, a.rows, alpha);
+        fence(a, b, c);
+    }
+
+    /** Only addresses reach the kernel: the matrices must outlive the call. */
+    private static void fence(NativeMatrix a, NativeMatrix b, NativeMatrix c) {
+        Reference.reachabilityFence(a);
+        Reference.reachabilityFence(b);
+        Reference.reachabilityFence(c);
+    }
+
+    private static String shape(NativeMatrix m) {
+        return m == null ? "none" : "[" + m.rows + "x" + m.cols + "]";
     }
 
     private static void requireVariant(int variant) {
-        if (variant == NONE || variant > VARIANT) {
+        if (variant < AVX2 || variant > VARIANT) {
             throw new IllegalStateException("kernel variant " + variant + " is not available: " + description());
         }
     }

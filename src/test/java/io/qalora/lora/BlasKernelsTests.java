@@ -49,6 +49,17 @@ class BlasKernelsTests {
     }
 
     @Test
+    void aBlankVariableCountsAsUnset() throws Exception {
+        Optional<String> expected = BlasKernels.coreFor(Files.readString(Path.of("/proc/cpuinfo")));
+
+        String reported = kernelsOfAChildProcess(" ");
+
+        assertThat(reported).isEqualTo(expected.isPresent()
+                ? "SkylakeX (OPENBLAS_CORETYPE=SkylakeX for this CPU's AVX-512)" : reported);
+        assertThat(reported).doesNotContain("as configured");
+    }
+
+    @Test
     void theOperatorsSettingWins() throws Exception {
         assertThat(kernelsOfAChildProcess("Haswell")).isEqualTo("Haswell (OPENBLAS_CORETYPE=Haswell as configured)");
     }

@@ -1,6 +1,7 @@
 package io.qalora.lora;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
@@ -25,6 +26,32 @@ class NativeMatrixTests {
                     .containsExactly(java.util.Arrays.copyOfRange(values, 1099 * 1000, 1100 * 1000));
             assertThat(small.hugePages).isFalse();
         }
+    }
+
+    @Test
+    void aViewOfAViewAddressesTheRowsItNames() {
+        float[] values = new float[10 * 3];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = i;
+        }
+        try (NativeMatrix m = NativeMatrix.of(values, 10, 3)) {
+            NativeMatrix inner = m.rows(5, 4).rows(2, 1);
+
+            assertThat(inner.toArray()).containsExactly(21f, 22f, 23f);
+            assertThat(inner.address()).isEqualTo(m.address() + 7L * 3 * Float.BYTES);
+        }
+    }
+
+    @Test
+    void reusedMemoryIsZeroedAndAClosedMatrixHasNoAddress() {
+        NativeMatrix first = NativeMatrix.zeros(64, 64);
+        first.load(Fixtures.gaussian(64 * 64, 1, new java.util.SplittableRandom(5)));
+        first.close();
+
+        try (NativeMatrix second = NativeMatrix.zeros(64, 64)) {
+            assertThat(second.toArray()).containsOnly(0f);
+        }
+        assertThatThrownBy(first::address).isInstanceOf(IllegalStateException.class);
     }
 
     /** The page faults of a fresh 64 MiB weight were a third of a 5-epoch job on the benchmark VM. */

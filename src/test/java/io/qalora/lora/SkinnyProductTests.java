@@ -198,11 +198,17 @@ class SkinnyProductTests {
         return SkinnyProduct.description().equals("AVX-512") ? SkinnyProduct.AVX512 : SkinnyProduct.AVX2;
     }
 
+    /** The product into rows 1..rows of a matrix whose first and last rows guard against stray writes. */
     private static float[] product(int variant, float[] x, float[] w, int rows, int in, int out, int threads) {
+        float[] guarded = new float[(rows + 2) * out];
+        Arrays.fill(guarded, 7f);
         try (NativeMatrix nx = NativeMatrix.of(x, rows, in); NativeMatrix nw = NativeMatrix.of(w, out, in);
-                NativeMatrix ny = NativeMatrix.zeros(rows, out)) {
-            SkinnyProduct.multiply(variant, nx, nw, ny, 1f, false, null, null, 0f, threads);
-            return ny.toArray();
+                NativeMatrix ny = NativeMatrix.of(guarded, rows + 2, out)) {
+            SkinnyProduct.multiply(variant, nx, nw, ny.rows(1, rows), 1f, false, null, null, 0f, threads);
+            float[] all = ny.toArray();
+            assertThat(Arrays.copyOfRange(all, 0, out)).as("the row before").containsOnly(7f);
+            assertThat(Arrays.copyOfRange(all, (rows + 1) * out, (rows + 2) * out)).as("the row after").containsOnly(7f);
+            return Arrays.copyOfRange(all, out, (rows + 1) * out);
         }
     }
 }
