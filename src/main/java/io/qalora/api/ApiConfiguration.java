@@ -1,6 +1,7 @@
 package io.qalora.api;
 
 import io.qalora.job.QaLoraProperties;
+import io.micrometer.observation.ObservationPredicate;
 import io.swagger.v3.core.converter.ModelConverters;
 import io.swagger.v3.oas.models.Components;
 import io.swagger.v3.oas.models.OpenAPI;
@@ -18,6 +19,7 @@ import org.springdoc.core.customizers.OperationCustomizer;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.http.server.observation.ServerRequestObservationContext;
 import org.springframework.web.servlet.config.annotation.InterceptorRegistry;
 import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
 
@@ -40,7 +42,13 @@ class ApiConfiguration implements WebMvcConfigurer {
                 .addPathPatterns("/v1/layers", "/v1/datasets", "/v1/merges");
     }
 
-    /** Fixed info and a relative server URL, so the description is the same on every host and port. */
+    /** The instance's own warm-up requests stay out of the request metrics (http.server.requests). */
+    @Bean
+    ObservationPredicate warmUpRequestsUnobserved(StartupWarmUp warmUp) {
+        return (name, context) -> !(context instanceof ServerRequestObservationContext request
+                && warmUp.isWarmUp(request.getCarrier()));
+    }
+
     @Bean
     FilterRegistrationBean<BoundedRequestBodies> boundedRequestBodies(QaLoraProperties properties) {
         FilterRegistrationBean<BoundedRequestBodies> registration =
@@ -49,6 +57,7 @@ class ApiConfiguration implements WebMvcConfigurer {
         return registration;
     }
 
+    /** Fixed info and a relative server URL, so the description is the same on every host and port. */
     @Bean
     OpenAPI qaLoraOpenApi() {
         return new OpenAPI()

@@ -10,15 +10,17 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * @param uploads limits on uploaded layers and datasets
  * @param results limits on results served as JSON
  * @param merges merges of uploaded adapters ({@code POST /v1/merges})
+ * @param warmUp requests an instance sends itself before it reports ready
  */
 @ConfigurationProperties("qalora")
-public record QaLoraProperties(Workers workers, Uploads uploads, Results results, Merges merges) {
+public record QaLoraProperties(Workers workers, Uploads uploads, Results results, Merges merges, WarmUp warmUp) {
 
     public QaLoraProperties {
         workers = workers == null ? new Workers(true, 1, 0, null, null, null, null, 0) : workers;
         uploads = uploads == null ? new Uploads(0) : uploads;
         results = results == null ? new Results(0) : results;
         merges = merges == null ? new Merges(0) : merges;
+        warmUp = warmUp == null ? new WarmUp(WarmUp.DEFAULT_REQUESTS, null) : warmUp;
     }
 
     /**
@@ -71,6 +73,19 @@ public record QaLoraProperties(Workers workers, Uploads uploads, Results results
 
         public Merges {
             syncMaxElements = syncMaxElements <= 0 ? DEFAULT_SYNC_MAX_ELEMENTS : syncMaxElements;
+        }
+    }
+
+    /**
+     * @param requests GET requests sent to the instance's own port before readiness; 0 turns the warm-up off
+     * @param maxDuration the warm-up ends after this long even if fewer requests were sent
+     */
+    public record WarmUp(int requests, Duration maxDuration) {
+        public static final int DEFAULT_REQUESTS = 12_000;
+
+        public WarmUp {
+            requests = Math.max(0, requests);
+            maxDuration = maxDuration == null ? Duration.ofSeconds(20) : maxDuration;
         }
     }
 }

@@ -106,6 +106,9 @@ class ExtractedLayersStartIntegrationTests {
                     assertThat(metrics).as("scrape of /actuator/prometheus").contains("\n" + name);
                 }
             });
+            assertThat(Files.readString(dir.resolve("app.log"))).as("the warm-up before readiness")
+                    .containsPattern("Warm-up before readiness: [0-9]+ requests in [0-9]+ ms, answers by status \\{404=[0-9]+}\n");
+            assertThat(metrics).as("warm-up requests are not counted").doesNotContain("uri=\"/v1/jobs/{id}");
             assertThat(listFiles(tmp.resolve("javacpp"))).as("native libraries unpacked into /tmp/javacpp").isNotEmpty();
             assertThat(data.resolve("qalora.mv.db")).as("H2 database under /data").exists();
         } finally {
