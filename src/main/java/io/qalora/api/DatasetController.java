@@ -81,8 +81,9 @@ class DatasetController {
     @ApiResponse(responseCode = "413",
             description = "The upload exceeds `qalora.uploads.max-bytes` (`payload-too-large`).")
     @ApiResponse(responseCode = "415", description = "Another content type (`unsupported-media-type`).")
-    @ApiResponse(responseCode = "422", description = "A JSON field has an illegal value: ragged or empty rows, row "
-            + "counts that differ, both or neither of targets and labels (`invalid-parameter`, naming `field`).")
+    @ApiResponse(responseCode = "422", description = "A field or tensor has an illegal value: ragged or empty JSON "
+            + "rows, row counts that differ, both or neither of targets and labels, a NaN or infinity in inputs or "
+            + "targets (in JSON or in the file) (`invalid-parameter`, naming `field`). Nothing is stored.")
     @PostMapping(consumes = APPLICATION_OCTET_STREAM_VALUE, produces = APPLICATION_JSON_VALUE)
     ResponseEntity<DatasetResponse> uploadRaw(
             @Parameter(description = "A name for the dataset, at most 200 characters.", example = "train")

@@ -79,9 +79,9 @@ class LayerController {
     @ApiResponse(responseCode = "413",
             description = "The upload exceeds `qalora.uploads.max-bytes` (`payload-too-large`).")
     @ApiResponse(responseCode = "415", description = "Another content type (`unsupported-media-type`).")
-    @ApiResponse(responseCode = "422", description = "A JSON field has an illegal value: ragged rows, a bias of the "
-            + "wrong length, a value that is not finite, a name over 200 characters (`invalid-parameter`, naming "
-            + "`field`).")
+    @ApiResponse(responseCode = "422", description = "A field or tensor has an illegal value: ragged JSON rows, a "
+            + "bias of the wrong length, a NaN or infinity in weight or bias (in JSON or in the file), a name over 200 "
+            + "characters (`invalid-parameter`, naming `field`, and the value's index). Nothing is stored.")
     @PostMapping(consumes = APPLICATION_OCTET_STREAM_VALUE, produces = APPLICATION_JSON_VALUE)
     ResponseEntity<LayerResponse> uploadRaw(
             @Parameter(description = "A name for the layer, at most 200 characters.", example = "demo")

@@ -53,7 +53,7 @@ public class DatasetService {
 
     /** Stores a safetensors dataset in one streaming pass, completely or not at all. */
     public DatasetInfo upload(String name, InputStream safetensors) {
-        SafetensorsUpload upload = SafetensorsUpload.begin(safetensors, Set.of(LABELS));
+        SafetensorsUpload upload = SafetensorsUpload.begin(safetensors, Set.of(LABELS), Set.of(INPUTS, TARGETS));
         SafetensorsHeader header = upload.header();
         TensorInfo inputs = requireTensor(header, INPUTS);
         LayerService.LayerShapes.requireFloating(inputs);

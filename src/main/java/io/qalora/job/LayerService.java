@@ -43,10 +43,11 @@ public class LayerService {
     /**
      * Stores a safetensors file holding {@code weight [out, in]} and optionally {@code bias [out]}
      * (F32, F16, BF16 or F64), streaming it: the header is checked first, the bytes go to the
-     * store in chunks, and the file is stored completely or not at all.
+     * store in chunks while their values are checked to be finite, and the file is stored completely
+     * or not at all.
      */
     public LayerInfo upload(String name, InputStream safetensors) {
-        SafetensorsUpload upload = SafetensorsUpload.begin(safetensors, Set.of());
+        SafetensorsUpload upload = SafetensorsUpload.begin(safetensors, Set.of(), Set.of(DenseLayer.WEIGHT, DenseLayer.BIAS));
         SafetensorsHeader header = upload.header();
         TensorInfo weight = LayerShapes.weight(header);
         boolean hasBias = LayerShapes.bias(header, weight.shape()[0]);

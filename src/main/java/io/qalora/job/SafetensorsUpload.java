@@ -1,5 +1,6 @@
 package io.qalora.job;
 
+import io.qalora.tensor.FiniteValues;
 import io.qalora.tensor.SafetensorsException;
 import io.qalora.tensor.SafetensorsHeader;
 import io.qalora.tensor.SafetensorsRule;
@@ -11,15 +12,18 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.SequenceInputStream;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
 /**
  * A safetensors upload in one pass: the header is parsed (and so validated) before a byte is
  * stored, then {@link #body()} replays the whole file for the blob store, checks that its length is
- * exactly what the header promises, and keeps copies of a few small tensors the caller asked for
- * (labels, to count classes) as they stream past.
+ * exactly what the header promises, checks that the floating tensors the caller names hold only
+ * finite values, and keeps copies of a few small tensors the caller asked for (labels, to count
+ * classes) as they stream past.
  */
 final class SafetensorsUpload {
 
@@ -27,23 +31,33 @@ final class SafetensorsUpload {
     private final InputStream body;
     private final Map<String, byte[]> captured = new HashMap<>();
 
-    private SafetensorsUpload(SafetensorsHeader header, byte[] prefix, InputStream rest, Set<String> capture) {
+    private SafetensorsUpload(SafetensorsHeader header, byte[] prefix, InputStream rest, Set<String> capture,
+            Set<String> finite) {
         this.header = header;
-        Map<String, TensorInfo> ranges = new HashMap<>();
+        List<Range> ranges = new ArrayList<>();
         for (TensorInfo t : header.tensors()) {
             if (capture.contains(t.name())) {
-                ranges.put(t.name(), t);
+                ByteArrayOutputStream copy = new ByteArrayOutputStream();
+                ranges.add(new Range(t, copy::write, () -> captured.put(t.name(), copy.toByteArray())));
+            }
+            if (finite.contains(t.name()) && t.dtype().isFloating()) {
+                ranges.add(new Range(t, new FiniteValues(t)::check, () -> { }));
             }
         }
         this.body = new CheckedBody(new SequenceInputStream(new ByteArrayInputStream(prefix), rest), prefix.length, ranges);
     }
 
-    /** Reads and validates the header from {@code in}; nothing else is read yet. */
-    static SafetensorsUpload begin(InputStream in, Set<String> capture) {
+    /**
+     * Reads and validates the header from {@code in}; nothing else is read yet.
+     *
+     * @param capture tensors whose bytes {@link #captured} keeps
+     * @param finite floating tensors that must hold no NaN or infinity (an integer one is not checked)
+     */
+    static SafetensorsUpload begin(InputStream in, Set<String> capture, Set<String> finite) {
         Recording recording = new Recording(in);
         try {
             SafetensorsHeader header = SafetensorsHeader.parse(recording);
-            return new SafetensorsUpload(header, recording.recorded(), in, capture);
+            return new SafetensorsUpload(header, recording.recorded(), in, capture, finite);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -94,18 +108,24 @@ final class SafetensorsUpload {
         }
     }
 
-    /** Counts the bytes, copies the captured ranges, and checks the length at the end. */
+    /** What is done with one tensor's bytes as they pass: each piece in order, then once at the end. */
+    private record Range(TensorInfo tensor, Piece piece, Runnable end) {}
+
+    @FunctionalInterface
+    private interface Piece {
+        void accept(byte[] bytes, int offset, int length);
+    }
+
+    /** Counts the bytes, hands each range its bytes, and checks the length at the end. */
     private final class CheckedBody extends FilterInputStream {
         private final long dataStart;
-        private final Map<String, TensorInfo> ranges;
-        private final Map<String, ByteArrayOutputStream> copies = new HashMap<>();
+        private final List<Range> ranges;
         private long position;
 
-        CheckedBody(InputStream in, long dataStart, Map<String, TensorInfo> ranges) {
+        CheckedBody(InputStream in, long dataStart, List<Range> ranges) {
             super(in);
             this.dataStart = dataStart;
             this.ranges = ranges;
-            ranges.keySet().forEach(k -> copies.put(k, new ByteArrayOutputStream()));
         }
 
         @Override
@@ -122,13 +142,11 @@ final class SafetensorsUpload {
                 finish();
                 return -1;
             }
-            for (Map.Entry<String, TensorInfo> e : ranges.entrySet()) {
-                long begin = dataStart + e.getValue().begin();
-                long end = dataStart + e.getValue().end();
-                long from = Math.max(begin, position);
-                long to = Math.min(end, position + n);
+            for (Range range : ranges) {
+                long from = Math.max(dataStart + range.tensor().begin(), position);
+                long to = Math.min(dataStart + range.tensor().end(), position + n);
                 if (from < to) {
-                    copies.get(e.getKey()).write(buf, off + (int) (from - position), (int) (to - from));
+                    range.piece().accept(buf, off + (int) (from - position), (int) (to - from));
                 }
             }
             position += n;
@@ -144,7 +162,7 @@ final class SafetensorsUpload {
                 throw new SafetensorsException(SafetensorsRule.TRUNCATED, null,
                         "the file ends after " + position + " bytes, its header describes " + header.fileLength());
             }
-            copies.forEach((k, v) -> captured.put(k, v.toByteArray()));
+            ranges.forEach(range -> range.end().run());
         }
     }
 }

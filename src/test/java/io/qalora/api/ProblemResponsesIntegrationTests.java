@@ -3,10 +3,14 @@ package io.qalora.api;
 import static io.qalora.api.HttpApi.parts;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.qalora.tensor.SafetensorsWriter;
+import io.qalora.tensor.Tensor;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -96,6 +100,38 @@ class ProblemResponsesIntegrationTests {
                 .problem(400, "invalid-safetensors");
         assertThat(p.get("rule").asString()).isEqualTo("TRUNCATED");
         api.postMultipart("/v1/layers", parts("file", truncated)).problem(400, "invalid-safetensors");
+    }
+
+    @Test
+    void aNaNInAnUploadedWeightIsNamedWithItsRowAndColumn() {
+        float[] weight = Payloads.ramp(3 * 5, 0.1f);
+        weight[5 + 2] = Float.NaN;
+        byte[] file = SafetensorsWriter.toBytes(Map.of(), List.of(Tensor.f32("weight", new int[] {3, 5}, weight)));
+
+        JsonNode p = api.postBytes("/v1/layers", "application/octet-stream", file).problem(422, "invalid-parameter");
+        assertThat(p.get("field").asString()).isEqualTo("weight");
+        assertThat(p.get("detail").asString()).isEqualTo(
+                "weight: value at index 7 (row 1, column 2) is NaN; all values must be finite");
+        api.postMultipart("/v1/layers", parts("file", file)).problem(422, "invalid-parameter");
+    }
+
+    @Test
+    void anInfinityInUploadedTargetsOrAnF16BiasIsNamed() {
+        float[] targets = Payloads.ramp(4 * 2, 0.5f);
+        targets[7] = Float.NEGATIVE_INFINITY;
+        byte[] data = SafetensorsWriter.toBytes(Map.of(), List.of(
+                Tensor.f32("inputs", new int[] {4, 3}, Payloads.ramp(12, 0.1f)),
+                Tensor.f32("targets", new int[] {4, 2}, targets)));
+        JsonNode p = api.postBytes("/v1/datasets", "application/octet-stream", data).problem(422, "invalid-parameter");
+        assertThat(p.get("field").asString()).isEqualTo("targets");
+        assertThat(p.get("detail").asString()).contains("index 7 (row 3, column 1) is -Infinity");
+
+        byte[] layerFile = SafetensorsWriter.toBytes(Map.of(), List.of(
+                Tensor.f32("weight", new int[] {2, 2}, Payloads.ramp(4, 0.1f)),
+                Tensor.f16("bias", new int[] {2}, new float[] {0.5f, 70_000f})));
+        p = api.postBytes("/v1/layers", "application/octet-stream", layerFile).problem(422, "invalid-parameter");
+        assertThat(p.get("field").asString()).isEqualTo("bias");
+        assertThat(p.get("detail").asString()).contains("value at index 1 is Infinity");
     }
 
     @Test
