@@ -2,6 +2,7 @@ package io.qalora.api;
 
 import static org.springframework.http.MediaType.APPLICATION_JSON_VALUE;
 
+import io.qalora.job.JobKind;
 import io.qalora.job.JobService;
 import io.qalora.job.JobStatus;
 import io.swagger.v3.oas.annotations.Operation;
@@ -77,21 +78,23 @@ class JobController {
     }
 
     @Operation(operationId = "listJobs", summary = "List jobs",
-            description = "Newest first, optionally of one status, `limit` at a time; continue with `after` = the last "
+            description = "Newest first, optionally of one status and one kind, `limit` at a time; continue with `after` = the last "
                     + "id of a page while `hasMore` is true.")
     @ApiResponse(responseCode = "200", description = "A page of jobs.")
-    @ApiResponse(responseCode = "400", description = "An unknown status, or `after` not a UUID (`malformed-request`, "
+    @ApiResponse(responseCode = "400", description = "An unknown status or kind, or `after` not a UUID (`malformed-request`, "
             + "naming `field`).")
     @ApiResponse(responseCode = "422", description = "`limit` is outside 1..100 (`invalid-parameter`).")
     @GetMapping(produces = APPLICATION_JSON_VALUE)
     JobPage list(
             @Parameter(description = "Only jobs in this status; absent for all.")
             @RequestParam(required = false) JobStatus status,
+            @Parameter(description = "Only jobs of this kind (training or merge); absent for all.")
+            @RequestParam(required = false) JobKind kind,
             @Parameter(description = "Page size, 1 to 100.", example = "20")
             @RequestParam(defaultValue = "20") int limit,
             @Parameter(description = "The id of the last job of the previous page; absent for the first page.")
             @RequestParam(required = false) UUID after) {
-        return JobPage.of(jobs.list(status, limit, after));
+        return JobPage.of(jobs.list(status, kind, limit, after));
     }
 
     @Operation(operationId = "getJob", summary = "Get a job",

@@ -118,7 +118,7 @@ class StartupWarmUp implements ApplicationRunner {
      */
     private UUID newestJobId() {
         try {
-            return jobs.list(null, 1, null).data().stream().map(Job::id).findFirst().orElseGet(UUID::randomUUID);
+            return jobs.list(null, null, 1, null).data().stream().map(Job::id).findFirst().orElseGet(UUID::randomUUID);
         } catch (RuntimeException e) {
             log.warn("Warm-up polls an unknown job: the newest could not be read ({})", e.toString());
             return UUID.randomUUID();

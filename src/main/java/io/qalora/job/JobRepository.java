@@ -35,7 +35,7 @@ public interface JobRepository {
     Optional<Keyed> findByIdempotencyKey(String key);
 
     /** Newest first (createdAt, then id, descending), optionally of one status; {@code after} is a cursor id. */
-    Page<Job> list(JobStatus status, int limit, UUID after);
+    Page<Job> list(JobStatus status, JobKind kind, int limit, UUID after);
 
     /** Atomically moves the oldest QUEUED job to RUNNING under a lease held by {@code owner}. */
     Optional<Job> claimNext(String owner, Duration lease, Instant now);

@@ -120,8 +120,9 @@ public class JobService {
         return jobs.find(id).orElseThrow(() -> new NotFoundException("job", id));
     }
 
-    public Page<Job> list(JobStatus status, int limit, UUID after) {
-        return jobs.list(status, Paging.limit(limit), after);
+    /** Jobs newest first; a null status or kind matches every job. */
+    public Page<Job> list(JobStatus status, JobKind kind, int limit, UUID after) {
+        return jobs.list(status, kind, Paging.limit(limit), after);
     }
 
     /** Stops a job: a queued one at once, a running one within one training step. Idempotent. */

@@ -13,6 +13,7 @@ import io.qalora.job.Job;
 import io.qalora.job.JobError;
 import io.qalora.job.JobEvent;
 import io.qalora.job.JobEventType;
+import io.qalora.job.JobKind;
 import io.qalora.job.JobRepository;
 import io.qalora.job.JobResult;
 import io.qalora.job.JobStatus;
@@ -147,11 +148,14 @@ public class JdbcJobRepository implements JobRepository {
     }
 
     @Override
-    public Page<Job> list(JobStatus status, int limit, UUID after) {
+    public Page<Job> list(JobStatus status, JobKind kind, int limit, UUID after) {
         Columns.requireLimit(limit);
         List<String> conditions = new ArrayList<>();
         if (status != null) {
             conditions.add("j.status = :status");
+        }
+        if (kind != null) {
+            conditions.add("j.kind = :kind");
         }
         if (after != null) {
             conditions.add(Columns.OLDER_THAN_CURSOR.formatted("j"));
@@ -161,6 +165,9 @@ public class JdbcJobRepository implements JobRepository {
                 + " ORDER BY j.created_at DESC, j.id DESC FETCH FIRST :fetch ROWS ONLY").param("fetch", limit + 1L);
         if (status != null) {
             query = query.param("status", status.name());
+        }
+        if (kind != null) {
+            query = query.param("kind", kind.name());
         }
         if (after != null) {
             query = query.param("cursorAt", Columns.cursorCreatedAt(jdbc, "job", after)).param("after", after);

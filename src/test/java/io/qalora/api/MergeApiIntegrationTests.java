@@ -236,6 +236,11 @@ class MergeApiIntegrationTests {
                 "STATE SUCCEEDED");
         assertThat(api.get("/v1/jobs?status=SUCCEEDED&limit=100").json().get("data").findValuesAsString("id"))
                 .contains(id);
+        JsonNode merges = api.get("/v1/jobs?kind=MERGE&limit=100").json().get("data");
+        assertThat(merges.findValuesAsString("id")).contains(id);
+        assertThat(merges.findValuesAsString("kind")).containsOnly("MERGE");
+        assertThat(api.get("/v1/jobs?kind=TRAINING&limit=100").json().get("data").findValuesAsString("id"))
+                .doesNotContain(id);
     }
 
     @Test

@@ -370,6 +370,9 @@ class ProblemResponsesIntegrationTests {
         JsonNode status = api.get("/v1/jobs?status=DONE").problem(400, "malformed-request");
         assertThat(status.get("field").asString()).isEqualTo("status");
         assertThat(status.get("detail").asString()).contains("QUEUED").contains("SUCCEEDED");
+        JsonNode kind = api.get("/v1/jobs?kind=train").problem(400, "malformed-request");
+        assertThat(kind.get("field").asString()).isEqualTo("kind");
+        assertThat(kind.get("detail").asString()).contains("TRAINING").contains("MERGE");
         assertThat(api.get("/v1/jobs?after=last").problem(400, "malformed-request").get("field").asString())
                 .isEqualTo("after");
         assertThat(api.get("/v1/layers?limit=many").problem(400, "malformed-request").get("field").asString())

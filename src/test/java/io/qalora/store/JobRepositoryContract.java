@@ -138,11 +138,11 @@ abstract class JobRepositoryContract extends DatabaseTestSupport {
         claim("w", T0.plusSeconds(10)); // the oldest two become RUNNING
         claim("w", T0.plusSeconds(10));
 
-        Page<Job> all = jobs.list(null, 3, null);
-        Page<Job> rest = jobs.list(null, 3, all.data().get(2).id());
-        Page<Job> queued = jobs.list(JobStatus.QUEUED, 2, null);
-        Page<Job> queuedRest = jobs.list(JobStatus.QUEUED, 2, queued.data().get(1).id());
-        Page<Job> running = jobs.list(JobStatus.RUNNING, 10, null);
+        Page<Job> all = jobs.list(null, null, 3, null);
+        Page<Job> rest = jobs.list(null, null, 3, all.data().get(2).id());
+        Page<Job> queued = jobs.list(JobStatus.QUEUED, null, 2, null);
+        Page<Job> queuedRest = jobs.list(JobStatus.QUEUED, null, 2, queued.data().get(1).id());
+        Page<Job> running = jobs.list(JobStatus.RUNNING, null, 10, null);
 
         assertThat(all.data()).extracting(Job::id).containsExactly(inserted.get(4).id(), inserted.get(3).id(),
                 inserted.get(2).id());
@@ -155,14 +155,30 @@ abstract class JobRepositoryContract extends DatabaseTestSupport {
         assertThat(queuedRest.hasMore()).isFalse();
         assertThat(running.data()).extracting(Job::id).containsExactly(inserted.get(1).id(), inserted.get(0).id());
         assertThat(running.data()).extracting(Job::status).containsOnly(JobStatus.RUNNING);
-        assertThat(jobs.list(JobStatus.CANCELLED, 10, null)).isEqualTo(new Page<>(List.of(), false));
+        assertThat(jobs.list(JobStatus.CANCELLED, null, 10, null)).isEqualTo(new Page<>(List.of(), false));
+    }
+
+    @Test
+    void jobsCanBeListedOfOneKindAndStatusPageByPage() {
+        Job training = insertQueued(T0);
+        Job merge = queuedMerge(T0.plusSeconds(1), UUID.randomUUID(), blob(30), null);
+        jobs.insert(merge, null, null);
+        Job newerMerge = queuedMerge(T0.plusSeconds(2), UUID.randomUUID(), blob(30), null);
+        jobs.insert(newerMerge, null, null);
+
+        Page<Job> merges = jobs.list(null, JobKind.MERGE, 1, null);
+        assertThat(merges.data()).extracting(Job::id).containsExactly(newerMerge.id());
+        assertThat(merges.hasMore()).isTrue();
+        assertThat(jobs.list(null, JobKind.MERGE, 1, newerMerge.id())).isEqualTo(new Page<>(List.of(merge), false));
+        assertThat(jobs.list(JobStatus.QUEUED, JobKind.TRAINING, 10, null)).isEqualTo(new Page<>(List.of(training), false));
+        assertThat(jobs.list(JobStatus.RUNNING, JobKind.MERGE, 10, null).data()).isEmpty();
     }
 
     @Test
     void listingAfterAnUnknownJobIsAnInvalidParameter() {
         insertQueued(T0);
 
-        assertThatThrownBy(() -> jobs.list(null, 10, UUID.randomUUID())).isInstanceOf(InvalidParameterException.class);
+        assertThatThrownBy(() -> jobs.list(null, null, 10, UUID.randomUUID())).isInstanceOf(InvalidParameterException.class);
     }
 
     // --- the queue
