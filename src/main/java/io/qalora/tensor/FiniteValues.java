@@ -8,8 +8,9 @@ import java.nio.ByteOrder;
 /**
  * Checks that a floating tensor holds no NaN or infinity while its bytes stream past, in order and
  * in pieces of any length (an element may straddle two pieces), so an upload is refused before it
- * is stored rather than when a job first reads it. Only the exponent bits are looked at: all ones
- * means NaN or infinity in every IEEE format here.
+ * is stored, rather than when a job first reads it. Only the exponent bits are looked at: all ones
+ * means NaN or infinity in every IEEE format here. An F64 value must also fit float32, the engine's
+ * type, which would make it infinite.
  */
 public final class FiniteValues {
 
@@ -85,7 +86,8 @@ public final class FiniteValues {
             }
             default -> {
                 for (int i = 0; i < count; i++) {
-                    if (((long) LONG_LE.get(bytes, offset + 8 * i) & exponent) == exponent) {
+                    long bits = (long) LONG_LE.get(bytes, offset + 8 * i);
+                    if ((bits & exponent) == exponent || Float.isInfinite((float) Double.longBitsToDouble(bits))) {
                         fail(bytes, offset, i);
                     }
                 }
@@ -106,7 +108,13 @@ public final class FiniteValues {
         int[] shape = tensor.shape();
         String where = shape.length == 2
                 ? " (row " + index / shape[1] + ", column " + index % shape[1] + ")" : "";
-        throw new InvalidParameterException(tensor.name(), "value at index " + index + where + " is " + value
-                + "; all values must be finite");
+        String problem = Double.isFinite(value) ? ", beyond float32's range; all values must fit float32"
+                : "; all values must be finite";
+        throw new InvalidParameterException(tensor.name(), "value at index " + index + where + " is " + value + problem);
+    }
+
+    /** How many values were checked so far. */
+    public long checked() {
+        return checked;
     }
 }

@@ -9,6 +9,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.availability.AvailabilityChangeEvent;
@@ -24,8 +25,9 @@ class StartupWarmUpIntegrationTests {
 
     private static final HttpClient CLIENT = HttpClient.newHttpClient();
     private final AtomicReference<StartupWarmUp.Result> atReadiness = new AtomicReference<>();
+    private final String database = "jdbc:h2:mem:warm-up-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1";
 
-    private ConfigurableApplicationContext start(int warmUpRequests) {
+    private ConfigurableApplicationContext start(int warmUpRequests, String contextPath) {
         atReadiness.set(null);
         ApplicationListener<AvailabilityChangeEvent<?>> readiness = event -> {
             if (event.getState() == ReadinessState.ACCEPTING_TRAFFIC) {
@@ -33,29 +35,31 @@ class StartupWarmUpIntegrationTests {
             }
         };
         return new SpringApplicationBuilder(QaLoraApplication.class).listeners(readiness).run(
-                "--server.port=0", "--spring.datasource.url=jdbc:h2:mem:warm-up;DB_CLOSE_DELAY=-1",
+                "--server.port=0", "--spring.datasource.url=" + database, "--server.servlet.context-path=" + contextPath,
                 "--qalora.workers.enabled=false", "--spring.jmx.enabled=false",
                 "--qalora.warm-up.requests=" + warmUpRequests);
     }
 
     @Test
     void pollsAnUnknownJobOnAnEmptyDatabaseAndTheNewestJobOtherwiseBeforeReadiness() throws Exception {
-        try (ConfigurableApplicationContext first = start(100)) {
+        try (ConfigurableApplicationContext first = start(100, "")) {
             assertThat(atReadiness.get()).as("warm-up finished when readiness was published").isNotNull();
             assertThat(atReadiness.get().statuses()).isEqualTo(Map.of(404, 100));
             assertThat(atReadiness.get().stoppedBy()).isNull();
             String job = submitJob(port(first));
 
-            try (ConfigurableApplicationContext second = start(300)) {
-                assertThat(atReadiness.get().statuses()).isEqualTo(Map.of(200, 300));
+            try (ConfigurableApplicationContext second = start(300, "/api")) {
+                assertThat(atReadiness.get().statuses()).as("under the context path").isEqualTo(Map.of(200, 300));
                 assertThat(atReadiness.get().requests()).isEqualTo(300);
-                assertThat(send(port(second), HttpRequest.newBuilder().GET(), "/v1/jobs/" + job).statusCode())
+                assertThat(send(port(second), HttpRequest.newBuilder().GET(), "/api/v1/jobs/" + job).statusCode())
                         .isEqualTo(200);
-                String metrics = send(port(second), HttpRequest.newBuilder().GET(), "/actuator/prometheus").body();
-                assertThat(metrics).as("only the test's own request is counted")
+                assertThat(send(port(second), HttpRequest.newBuilder().GET().header(StartupWarmUp.HEADER, "guess"),
+                        "/api/v1/jobs/" + job).statusCode()).isEqualTo(200);
+                String metrics = send(port(second), HttpRequest.newBuilder().GET(), "/api/actuator/prometheus").body();
+                assertThat(metrics).as("only the test's own requests are counted, one with a wrong token")
                         .contains("http_server_requests_seconds_count{application=\"qalora-service\",error=\"none\","
                                 + "exception=\"none\",method=\"GET\",outcome=\"SUCCESS\",status=\"200\","
-                                + "uri=\"/v1/jobs/{id}\"} 1")
+                                + "uri=\"/v1/jobs/{id}\"} 2")
                         .doesNotContain("uri=\"/v1/jobs/{id}/events\"");
             }
         }
@@ -63,7 +67,7 @@ class StartupWarmUpIntegrationTests {
 
     @Test
     void isOffWithZeroRequests() {
-        try (ConfigurableApplicationContext context = start(0)) {
+        try (ConfigurableApplicationContext context = start(0, "")) {
             assertThat(context.getBean(StartupWarmUp.class).result()).isNull();
         }
     }

@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.qalora.InvalidParameterException;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -19,7 +21,7 @@ class FiniteValuesTests {
     private static Tensor tensor(DType dtype, int at, double bad) {
         double[] values = new double[ROWS * COLS];
         double largest = switch (dtype) {
-            case F64 -> Double.MAX_VALUE;
+            case F64 -> Float.MAX_VALUE;
             case F32 -> Float.MAX_VALUE;
             case F16 -> 65504;
             default -> 3.3895313892515355e38;
@@ -57,8 +59,8 @@ class FiniteValuesTests {
         return new Tensor("w", DType.BF16, new int[] {ROWS, COLS}, bytes);
     }
 
-    /** Feeds the tensor's bytes in pieces of the given lengths, in turn. */
-    private static void feed(Tensor t, int... pieces) {
+    /** Feeds the tensor's bytes in pieces of the given lengths, in turn; returns the values checked. */
+    private static long feed(Tensor t, int... pieces) {
         byte[] data = t.data();
         FiniteValues check = new FiniteValues(new TensorInfo(t.name(), t.dtype(), t.shape(), 0, data.length));
         int at = 0;
@@ -69,6 +71,7 @@ class FiniteValuesTests {
             check.check(piece, 3, n);
             at += n;
         }
+        return check.checked();
     }
 
     @ParameterizedTest
@@ -76,9 +79,18 @@ class FiniteValuesTests {
     void finiteExtremesPassInPiecesOfEveryLength(DType dtype) {
         Tensor t = tensor(dtype, -1, 0);
         for (int piece = 1; piece <= 17; piece++) {
-            feed(t, piece);
+            assertThat(feed(t, piece)).as("pieces of %d bytes", piece).isEqualTo(ROWS * COLS);
         }
-        feed(t, 1, 3, 8, 2, 5, 64);
+        assertThat(feed(t, 1, 3, 8, 2, 5, 64)).isEqualTo(ROWS * COLS);
+    }
+
+    @Test
+    void anF64ValueBeyondFloat32IsNamedAndTheLargestThatFitsPasses() {
+        assertThatThrownBy(() -> feed(tensor(DType.F64, 10, -1e39), 5))
+                .isInstanceOf(InvalidParameterException.class)
+                .hasMessage("w: value at index 10 (row 1, column 1) is -1.0E39, beyond float32's range; "
+                        + "all values must fit float32");
+        assertThat(feed(tensor(DType.F64, 10, Float.MAX_VALUE), 5)).isEqualTo(ROWS * COLS);
     }
 
     @ParameterizedTest
@@ -90,7 +102,7 @@ class FiniteValuesTests {
                 int at = random.nextInt(ROWS * COLS);
                 int[] pieces = {1 + random.nextInt(11), 1 + random.nextInt(3), 1 + random.nextInt(40)};
                 assertThatThrownBy(() -> feed(tensor(dtype, at, bad), pieces))
-                        .as("%s at %d in pieces %s", dtype, at, java.util.Arrays.toString(pieces))
+                        .as("%s at %d in pieces %s", dtype, at, Arrays.toString(pieces))
                         .isInstanceOf(InvalidParameterException.class)
                         .hasMessage("w: value at index %d (row %d, column %d) is %s; all values must be finite",
                                 at, at / COLS, at % COLS, bad);
@@ -100,7 +112,7 @@ class FiniteValuesTests {
 
     @ParameterizedTest
     @EnumSource(names = {"I64", "I32", "U8", "BOOL"})
-    void integerTensorsAreNotChecked(DType dtype) {
+    void integerTensorsCannotBeChecked(DType dtype) {
         assertThatThrownBy(() -> new FiniteValues(new TensorInfo("labels", dtype, new int[] {1}, 0, dtype.byteSize())))
                 .isInstanceOf(IllegalArgumentException.class);
         assertThat(dtype.isFloating()).isFalse();
