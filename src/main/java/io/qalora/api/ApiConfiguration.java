@@ -1,7 +1,7 @@
 package io.qalora.api;
 
-import io.qalora.job.QaLoraProperties;
 import io.micrometer.observation.ObservationPredicate;
+import io.qalora.job.QaLoraProperties;
 import io.swagger.v3.core.converter.ModelConverters;
 import io.swagger.v3.oas.models.Components;
 import io.swagger.v3.oas.models.OpenAPI;

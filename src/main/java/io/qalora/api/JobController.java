@@ -78,11 +78,11 @@ class JobController {
     }
 
     @Operation(operationId = "listJobs", summary = "List jobs",
-            description = "Newest first, optionally of one status and one kind, `limit` at a time; continue with `after` = the last "
-                    + "id of a page while `hasMore` is true.")
+            description = "Newest first, optionally of one status and one kind, `limit` at a time; continue with "
+                    + "`after` = the last id of a page while `hasMore` is true.")
     @ApiResponse(responseCode = "200", description = "A page of jobs.")
-    @ApiResponse(responseCode = "400", description = "An unknown status or kind, or `after` not a UUID (`malformed-request`, "
-            + "naming `field`).")
+    @ApiResponse(responseCode = "400", description = "An unknown status or kind, or `after` not a UUID "
+            + "(`malformed-request`, naming `field`).")
     @ApiResponse(responseCode = "422", description = "`limit` is outside 1..100 (`invalid-parameter`).")
     @GetMapping(produces = APPLICATION_JSON_VALUE)
     JobPage list(

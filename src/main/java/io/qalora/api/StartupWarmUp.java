@@ -114,7 +114,8 @@ class StartupWarmUp implements ApplicationRunner {
         }
         String host = address.contains(":") ? "[" + address + "]" : address;
         try {
-            return URI.create("http://" + host + ":" + server.getPort() + web.getServletContext().getContextPath() + "/");
+            String contextPath = web.getServletContext().getContextPath();
+            return URI.create("http://" + host + ":" + server.getPort() + contextPath + "/");
         } catch (IllegalArgumentException e) {
             log.warn("Warm-up skipped: no URL for server.address {} ({})", address, e.getMessage());
             return null;
@@ -149,21 +150,26 @@ class StartupWarmUp implements ApplicationRunner {
             Future<?>[] running = new Future<?>[CONNECTIONS];
             for (int c = 0; c < CONNECTIONS; c++) {
                 running[c] = senders.submit(() -> {
-                    for (int n; (n = next.getAndIncrement()) < settings.requests() && System.nanoTime() < deadline; ) {
-                        int status = get(targets[n % targets.length].toURL());
-                        statuses.merge(status, 1, Integer::sum);
-                        if (status != 200 && status != 404) {
-                            throw new IllegalStateException("answered " + status);
+                    try {
+                        int n;
+                        while ((n = next.getAndIncrement()) < settings.requests() && System.nanoTime() < deadline) {
+                            int status = get(targets[n % targets.length].toURL());
+                            statuses.merge(status, 1, Integer::sum);
+                            if (status != 200 && status != 404) {
+                                throw new IllegalStateException("answered " + status);
+                            }
                         }
+                        return null;
+                    } catch (IOException | RuntimeException e) {
+                        next.set(settings.requests()); // the other sender stops too
+                        throw e;
                     }
-                    return null;
                 });
             }
             for (Future<?> sender : running) {
                 try {
                     sender.get();
                 } catch (ExecutionException e) {
-                    next.set(settings.requests());
                     stoppedBy = stoppedBy != null ? stoppedBy : String.valueOf(e.getCause());
                 }
             }

@@ -14,9 +14,9 @@ import java.nio.ByteOrder;
  */
 public final class FiniteValues {
 
-    private static final VarHandle LONG_LE = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
-    private static final VarHandle INT_LE = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
-    private static final VarHandle SHORT_LE = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle LONG_LE = littleEndian(long[].class);
+    private static final VarHandle INT_LE = littleEndian(int[].class);
+    private static final VarHandle SHORT_LE = littleEndian(short[].class);
 
     private final TensorInfo tensor;
     private final int size;
@@ -110,7 +110,12 @@ public final class FiniteValues {
                 ? " (row " + index / shape[1] + ", column " + index % shape[1] + ")" : "";
         String problem = Double.isFinite(value) ? ", beyond float32's range; all values must fit float32"
                 : "; all values must be finite";
-        throw new InvalidParameterException(tensor.name(), "value at index " + index + where + " is " + value + problem);
+        throw new InvalidParameterException(tensor.name(),
+                "value at index " + index + where + " is " + value + problem);
+    }
+
+    private static VarHandle littleEndian(Class<?> arrayType) {
+        return MethodHandles.byteArrayViewVarHandle(arrayType, ByteOrder.LITTLE_ENDIAN);
     }
 
     /** How many values were checked so far. */
