@@ -6,6 +6,7 @@ import io.qalora.quant.GroupQuantizer;
 import io.qalora.quant.QuantSpec;
 import io.qalora.tensor.DenseLayer;
 import java.util.Arrays;
+import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -30,16 +31,7 @@ class ForwardProductTests {
         float[] b = Fixtures.gaussian(out * 4, 0.3, random);
         float[] aq = GroupQuantizer.fakeQuantize(a, 4, in, SPEC);
         float[] bq = GroupQuantizer.fakeQuantize(b, out, 4, SPEC);
-        float[] effective = new float[out * in];
-        for (int o = 0; o < out; o++) {
-            for (int i = 0; i < in; i++) {
-                double delta = 0;
-                for (int k = 0; k < 4; k++) {
-                    delta += (double) bq[o * 4 + k] * aq[k * in + i];
-                }
-                effective[o * in + i] = (float) (base.weight()[o * in + i] + 2.0 * delta);
-            }
-        }
+        float[] effective = effectiveWeight(base.weight(), aq, bq, out, in, 4);
         for (int batch : new int[] {1, BatchBuffers.TRANSPOSED_MAX_ROWS, BatchBuffers.TRANSPOSED_MAX_ROWS + 1, 150}) {
             float[] x = Fixtures.gaussian(batch * in, 1, random);
             try (QaLoraAdapter adapter = QaLoraAdapter.builder(base).rank(4).alpha(8).quantSpec(SPEC)
@@ -47,6 +39,27 @@ class ForwardProductTests {
                 assertClose(adapter.forward(x, batch), reference(x, batch, effective, base.bias(), out, in));
             }
         }
+    }
+
+    /** W + 2 B A, rounded to float32 once from a double sum. */
+    private static float[] effectiveWeight(float[] w, float[] a, float[] b, int out, int in, int rank) {
+        float[] effective = new float[out * in];
+        for (int o = 0; o < out; o++) {
+            for (int i = 0; i < in; i++) {
+                double delta = 0;
+                for (int k = 0; k < rank; k++) {
+                    delta += (double) b[o * rank + k] * a[k * in + i];
+                }
+                effective[o * in + i] = (float) (w[o * in + i] + 2.0 * delta);
+            }
+        }
+        return effective;
+    }
+
+    /** Every layout, but the project's kernel only where it was built for this CPU. */
+    private static List<BatchBuffers.Layout> availableLayouts() {
+        return Arrays.stream(BatchBuffers.Layout.values())
+                .filter(layout -> layout != BatchBuffers.Layout.SKINNY_KERNEL || SkinnyProduct.available()).toList();
     }
 
     @Test
@@ -59,25 +72,13 @@ class ForwardProductTests {
         float[] a = Fixtures.gaussian(rank * in, 0.5, random);
         float[] b = Fixtures.gaussian(out * rank, 0.5, random);
         float[] x = Fixtures.gaussian(batch * in, 1, random);
-        float[] effective = new float[out * in];
-        for (int o = 0; o < out; o++) {
-            for (int i = 0; i < in; i++) {
-                double delta = 0;
-                for (int k = 0; k < rank; k++) {
-                    delta += (double) b[o * rank + k] * a[k * in + i];
-                }
-                effective[o * in + i] = (float) (w[o * in + i] + 2.0 * delta);
-            }
-        }
+        float[] effective = effectiveWeight(w, a, b, out, in, rank);
         double[] expected = reference(x, batch, effective, new float[out], out, in);
         try (BatchBuffers buf = new BatchBuffers(batch, in, out, rank); NativeMatrix weight = NativeMatrix.of(w, out, in);
                 NativeMatrix factorA = NativeMatrix.of(a, rank, in); NativeMatrix factorB = NativeMatrix.of(b, out, rank)) {
             buf.x.load(x);
             buf.h.gemm(buf.x, false, factorA, true, 1f, 0f);
-            for (BatchBuffers.Layout layout : BatchBuffers.Layout.values()) {
-                if (layout == BatchBuffers.Layout.SKINNY_KERNEL && !SkinnyProduct.available()) {
-                    continue;
-                }
+            for (BatchBuffers.Layout layout : availableLayouts()) {
                 float[] y = new float[batch * out];
                 buf.adaptedProduct(layout, weight, factorB, 2f, y);
                 assertClose(y, expected);
@@ -122,10 +123,7 @@ class ForwardProductTests {
                 }
             }
         }
-        for (BatchBuffers.Layout layout : BatchBuffers.Layout.values()) {
-            if (layout == BatchBuffers.Layout.SKINNY_KERNEL && !SkinnyProduct.available()) {
-                continue;
-            }
+        for (BatchBuffers.Layout layout : availableLayouts()) {
             try (AdapterState state = new AdapterState(in, out, rank, in, scaling, true, SPEC, w, null, a, b);
                     BatchBuffers buf = new BatchBuffers(batch, in, out, rank, layout)) {
                 state.factorA.load(a);
